@@ -1,0 +1,1 @@
+"""Benchmarks for Charter (`make bench`); never run as tests."""
