@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakellm import llm  # noqa: F401  (the scripted model endpoint fixture)
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_VARS = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHARTER_MODEL", "OPENAI_ORG_ID")
 
@@ -57,7 +59,9 @@ def run_charter(
     full_env.update(env or {})
     data = input.encode() if isinstance(input, str) else input
     proc = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
+        # -P: don't put cwd on sys.path, or a workspace's `specs/` and `transcripts/` dirs would
+        # shadow the packages of the same names (as with the `charter` console script).
+        [sys.executable, "-P", "-m", "app.cli", *args],
         cwd=cwd, input=data, capture_output=True, env=full_env, timeout=timeout, check=False,
     )
     return Result(proc.returncode, proc.stdout.decode(errors="replace"),

@@ -1,1 +1,37 @@
-"""transcripts package."""
+"""The verbatim transcript ledger (append-only JSONL per session) and its SQLite full-text index.
+
+Public surface: `Ledger` (append, read, search, sessions, reindex), the `Record` model and the
+read/search result models, and `LedgerError` for refused operations.
+"""
+
+from transcripts.jsonl import read_session
+from transcripts.ledger import Ledger
+from transcripts.model import (
+    MESSAGE_ID_RE,
+    ROLES,
+    SESSION_ID_RE,
+    Hit,
+    LedgerError,
+    LedgerProblem,
+    Record,
+    ReindexStats,
+    Role,
+    SessionInfo,
+    SessionRead,
+)
+
+__all__ = [
+    "MESSAGE_ID_RE",
+    "ROLES",
+    "SESSION_ID_RE",
+    "Hit",
+    "Ledger",
+    "LedgerError",
+    "LedgerProblem",
+    "Record",
+    "ReindexStats",
+    "Role",
+    "SessionInfo",
+    "SessionRead",
+    "read_session",
+]

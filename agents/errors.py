@@ -1,0 +1,232 @@
+"""Model-boundary errors: what a user reads when the endpoint is misconfigured or misbehaves.
+
+Every failure at the model boundary becomes one of two exceptions carrying ONE clear sentence
+(`user_message`) naming the endpoint and what to do: `ModelConfigError` before any request is
+made, `ModelCallError` when a request fails. `explain()` maps openai/httpx exceptions to the
+latter. Messages never contain an API key: anything that looks like one is masked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+import openai
+from langchain_core.exceptions import ContextOverflowError
+
+DEFAULT_ENDPOINT = "https://api.openai.com/v1"
+
+CallErrorKind = Literal[
+    "timeout",
+    "rate_limit",
+    "auth",
+    "not_found",
+    "bad_request",
+    "context",
+    "server",
+    "connection",
+    "cut",
+    "empty",
+    "schema",
+    "other",
+]
+
+# Key-shaped tokens (OpenAI/OpenRouter "sk-...", bearer tokens) are masked in anything we show.
+_SECRET_PATTERN = re.compile(r"(\bsk-[A-Za-z0-9_\-]{4,}|Bearer\s+\S+)")
+_DETAIL_LIMIT = 160
+
+
+class ModelError(Exception):
+    """Base of the model-boundary errors; `user_message` is safe to print as-is."""
+
+    def __init__(self, user_message: str) -> None:
+        """Store the (already scrubbed) one-sentence message."""
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class ModelConfigError(ModelError):
+    """The model cannot be used as configured (no model name, no key); nothing was sent."""
+
+
+class ModelCallError(ModelError):
+    """A model request failed; `kind` classifies it, `endpoint` names where it went."""
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        kind: CallErrorKind = "other",
+        endpoint: str = DEFAULT_ENDPOINT,
+        status: int | None = None,
+    ) -> None:
+        """Scrub and store the message with its classification."""
+        super().__init__(scrub(user_message))
+        self.kind: CallErrorKind = kind
+        self.endpoint = endpoint
+        self.status = status
+
+
+def scrub(text: str, *secrets: str) -> str:
+    """Mask API keys: the given secrets and anything key-shaped."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _SECRET_PATTERN.sub("***", text)
+
+
+def _endpoint_of(exc: BaseException, fallback: str | None) -> str:
+    """The base URL a failed request went to, from the exception's request when present."""
+    request = getattr(exc, "request", None)
+    url = str(getattr(request, "url", "") or "")
+    if url:
+        for suffix in ("/chat/completions", "/completions", "/models", "/responses"):
+            if suffix in url:
+                return url.split(suffix, 1)[0]
+        return url
+    return fallback or DEFAULT_ENDPOINT
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and its chain of causes/contexts."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _server_detail(exc: openai.APIStatusError) -> str:
+    """The server's own error message, shortened, for the user's sentence."""
+    body = exc.body
+    detail = ""
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        detail = str(inner.get("message", "")) if isinstance(inner, dict) else str(inner)
+    elif body is not None:
+        detail = body if isinstance(body, str) else json.dumps(body)
+    detail = " ".join((detail or exc.message or "").split())
+    if len(detail) > _DETAIL_LIMIT:
+        detail = detail[: _DETAIL_LIMIT - 1] + "…"
+    return detail.rstrip(".")
+
+
+def _is_cut(exc: BaseException) -> bool:
+    """Did the server hang up mid-reply (as opposed to never answering)?"""
+    for cause in _causes(exc):
+        name = type(cause).__name__
+        text = str(cause).lower()
+        if name in {"RemoteProtocolError", "ReadError", "IncompleteRead"} and (
+            "peer closed" in text or "incomplete" in text or "disconnected" in text
+        ):
+            return True
+    return False
+
+
+def explain(
+    exc: BaseException,
+    *,
+    endpoint: str | None = None,
+    timeout: float | None = None,
+    key_env: str = "OPENAI_API_KEY",
+    secrets: tuple[str, ...] = (),
+) -> ModelCallError:
+    """Map an openai/httpx failure to one sentence naming the endpoint and what to do."""
+    if isinstance(exc, ModelCallError):
+        return exc
+    where = _endpoint_of(exc, endpoint)
+
+    def error(message: str, kind: CallErrorKind, status: int | None = None) -> ModelCallError:
+        """Build the scrubbed ModelCallError."""
+        return ModelCallError(scrub(message, *secrets), kind=kind, endpoint=where, status=status)
+
+    if isinstance(exc, openai.APITimeoutError):
+        within = f" within {timeout:g} s" if timeout else " in time"
+        return error(
+            f"The model endpoint {where} did not answer{within}: check that the server is up, "
+            "or raise [model] timeout in charter.toml.",
+            "timeout",
+        )
+    if isinstance(exc, ContextOverflowError):
+        return error(
+            f"The request to {where} is longer than the model's context window: "
+            "start a new session or use a model with a larger context.",
+            "context",
+        )
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        detail = _server_detail(exc)
+        http = f"(HTTP {status}: {detail})" if detail else f"(HTTP {status})"
+        if status in (401, 403):
+            return error(
+                f"The model endpoint {where} rejected the API key {http}: "
+                f"check {key_env}, or that OPENAI_BASE_URL points at the right server.",
+                "auth",
+                status,
+            )
+        if status == 429:
+            return error(
+                f"The model endpoint {where} is rate-limiting requests {http}: "
+                "wait a moment and retry, or raise [model] max_retries in charter.toml.",
+                "rate_limit",
+                status,
+            )
+        if status == 404:
+            return error(
+                f"The model endpoint {where} answered {http}: check the model name "
+                "(CHARTER_MODEL or [model] name) and OPENAI_BASE_URL.",
+                "not_found",
+                status,
+            )
+        if status >= 500:
+            return error(
+                f"The model endpoint {where} failed {http}: "
+                "retry later, or check the server's logs.",
+                "server",
+                status,
+            )
+        return error(
+            f"The model endpoint {where} refused the request {http}: "
+            "check the model name and [model] structured_output in charter.toml.",
+            "bad_request",
+            status,
+        )
+    if _is_cut(exc):
+        return error(
+            f"The model endpoint {where} closed the connection in the middle of its reply: "
+            "retry, and check the server's logs if it keeps happening.",
+            "cut",
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return error(
+            f"Cannot reach the model endpoint {where}: is the server running? "
+            "Check OPENAI_BASE_URL.",
+            "connection",
+        )
+    return error(f"The model call to {where} failed: {type(exc).__name__}: {exc}", "other")
+
+
+def empty_reply_error(endpoint: str) -> ModelCallError:
+    """The error for a reply with neither text nor tool calls."""
+    return ModelCallError(
+        f"The model at {endpoint} sent an empty reply: retry, or try another model.",
+        kind="empty",
+        endpoint=endpoint,
+    )
+
+
+@contextmanager
+def model_errors(
+    *, endpoint: str | None = None, timeout: float | None = None, key_env: str = "OPENAI_API_KEY"
+) -> Iterator[None]:
+    """Translate openai failures raised inside the block into `ModelCallError`."""
+    try:
+        yield
+    except ModelCallError:
+        raise
+    except openai.OpenAIError as exc:
+        raise explain(exc, endpoint=endpoint, timeout=timeout, key_env=key_env) from exc

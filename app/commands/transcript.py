@@ -1,0 +1,139 @@
+"""`charter transcript search|show` and `charter reindex`: the verbatim ledger from the shell.
+
+User text is written to stdout as raw UTF-8 bytes, so what was typed comes back exactly (no
+newline translation, no stripping of control sequences).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from transcripts import Ledger, Record
+
+transcript_app = typer.Typer(
+    name="transcript",
+    help="Search and show the verbatim transcript ledger.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def register(cli: typer.Typer) -> None:
+    """Mount `transcript` and `reindex` on the root CLI."""
+    cli.add_typer(transcript_app, name="transcript")
+    cli.command(
+        "reindex", help="Rebuild the ledger index (.charter/state.db) from the JSONL files."
+    )(reindex)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    """Print a one-line error and return the Exit to raise."""
+    typer.echo(f"charter: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _open_ledger() -> Ledger:
+    """The ledger of the workspace around the current directory (exit 2 outside one)."""
+    from app.config import ConfigError
+    from app.workspace import WorkspaceError, open_workspace
+    from transcripts import Ledger
+
+    try:
+        ws = open_workspace()
+    except (WorkspaceError, ConfigError) as exc:
+        raise _fail(str(exc)) from None
+    return Ledger(ws.transcripts_dir, ws.state_db, state_dir=ws.state_dir)
+
+
+def _write(text: str) -> None:
+    """Write text to stdout byte for byte as UTF-8."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
+def _json(records: list[Record]) -> str:
+    """Records as a JSON list of the same dicts the JSONL lines hold."""
+    items: list[dict[str, Any]] = [r.to_dict() for r in records]
+    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
+
+
+def _when(ts: str) -> str:
+    """`2026-11-21T10:00:00.000Z` → `2026-11-21 10:00`."""
+    return f"{ts[:10]} {ts[11:16]}"
+
+
+@transcript_app.command("search")
+def search(
+    query: str = typer.Argument(..., help="Words to find; taken literally (quotes, AND, * ...)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of records."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="At most this many results."),
+    role: str | None = typer.Option(
+        None, "--role", help="Only records of this role: user, scribe, event."
+    ),
+) -> None:
+    """Full-text search over every message of every session, newest first."""
+    from transcripts import LedgerError
+
+    ledger = _open_ledger()
+    try:
+        hits = ledger.search(query, limit=limit, role=role)
+    except LedgerError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        _write(_json([h.record for h in hits]))
+        return
+    if not hits:
+        typer.echo("no matches", err=True)
+        return
+    lines = [
+        f"{h.record.id}  {h.record.session}  {_when(h.record.ts)}  {h.record.role:<6}  {h.snippet}"
+        for h in hits
+    ]
+    _write("\n".join(lines) + "\n")
+
+
+@transcript_app.command("show")
+def show(
+    session: str | None = typer.Argument(None, help="Session ID (default: the current session)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of records."),
+) -> None:
+    """Print a session's records verbatim, user text exactly as typed."""
+    from transcripts import LedgerError
+
+    ledger = _open_ledger()
+    try:
+        read = ledger.read(session or ledger.current_session())
+    except LedgerError as exc:
+        known = ", ".join(s.id for s in ledger.sessions()[-5:]) or "none yet"
+        raise _fail(f"{exc} (recent sessions: {known})") from None
+    for problem in read.problems:
+        typer.echo(f"warning: {problem}", err=True)
+    if as_json:
+        _write(_json(read.records))
+        return
+    out = []
+    for r in read.records:
+        kind = "" if r.kind == "message" else f" {r.kind}"
+        out.append(f"[{r.id} {r.role}{kind} {r.ts[11:16]}] {r.text}\n")
+    _write("".join(out))
+
+
+def reindex() -> None:
+    """Rebuild the ledger index from the JSONL files and print what was read."""
+    from transcripts import LedgerError
+
+    ledger = _open_ledger()
+    try:
+        stats = ledger.reindex()
+    except LedgerError as exc:
+        raise _fail(str(exc)) from None
+    for problem in stats.problems:
+        typer.echo(f"warning: {problem}", err=True)
+    problems = f", {len(stats.problems)} unreadable lines" if stats.problems else ""
+    typer.echo(f"reindexed {stats.sessions} sessions, {stats.records} records{problems}")

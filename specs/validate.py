@@ -1,0 +1,422 @@
+"""The spec validator: findings on a spec model, located at file:line:column (DESIGN §4).
+
+`validate` checks what a model holds, whether it was parsed or built in code: requirement IDs
+(malformed, duplicated across files), exactly one RFC 2119 keyword, a well-formed provenance
+(explicit cites messages and quotes them, inferred gives a reason), quotes found verbatim in the
+cited user messages (when a `message_text` lookup is given), and cross-references `[ID]` to known
+requirements. What the parser could not place is reported by the parser; `validate_dir` runs
+both. Locations of text inside a requirement assume the canonical layout (`specs.render`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from specs.loader import load_spec_dir
+from specs.model import (
+    KEYWORD_RE,
+    MSG_ID_RE,
+    REQ_ID_RE,
+    XREF_RE,
+    Finding,
+    Prose,
+    Provenance,
+    ProvenanceKind,
+    Requirement,
+    Severity,
+    Spec,
+    SpecFile,
+)
+from specs.parser import prose_break
+from specs.render import PROVENANCE_PREFIX, render_provenance, requirement_head
+
+MessageText = Callable[[str], str | None]
+
+_LOCKED_WORD_RE = re.compile(r"\bLOCKED\b")
+_FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
+_CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Order findings by file, line, column, then severity and code (a stable report order)."""
+    return sorted(
+        findings,
+        key=lambda f: (f.file, f.line, f.column, _SEVERITY_ORDER[f.severity], f.code),
+    )
+
+
+def merge_findings(parse: list[Finding], model: list[Finding]) -> list[Finding]:
+    """Combine parser and validator findings; a line with a parse ERROR keeps only that cause."""
+    broken = {(f.file, f.line) for f in parse if f.severity is Severity.ERROR}
+    return sort_findings([*parse, *(f for f in model if (f.file, f.line) not in broken)])
+
+
+def validate_dir(spec_dir: Path, *, message_text: MessageText | None = None) -> list[Finding]:
+    """Load every spec file under `spec_dir` and validate the whole spec; all findings, sorted."""
+    spec, parse_findings = load_spec_dir(spec_dir)
+    return merge_findings(parse_findings, validate(spec, message_text=message_text))
+
+
+def validate(spec: Spec, *, message_text: MessageText | None = None) -> list[Finding]:
+    """Check a spec model; `message_text(id)` returns a user message's text, None if unknown."""
+    return _Validator(spec, message_text).run()
+
+
+class _Validator:
+    """One validation pass over a spec; collects findings."""
+
+    def __init__(self, spec: Spec, message_text: MessageText | None) -> None:
+        """Prepare the lookups shared by every check."""
+        self.spec = spec
+        self.message_text = message_text
+        self.messages: dict[str, str | None] = {}
+        self.findings: list[Finding] = []
+        self.known_ids = {r.id for r in spec.requirements()}
+        self.first_seen: dict[str, tuple[str, int]] = {}
+        self.file = ""
+
+    def report(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        line: int,
+        column: int,
+        req_id: str | None = None,
+    ) -> None:
+        """Record one finding in the current file."""
+        self.findings.append(
+            Finding(
+                severity=severity,
+                code=code,
+                message=message,
+                file=self.file,
+                line=line,
+                column=column,
+                req_id=req_id,
+            )
+        )
+
+    def run(self) -> list[Finding]:
+        """Validate every file, then return the findings sorted by location."""
+        for f in self.spec.files:
+            self.file = f.path
+            self.check_file(f)
+        return sort_findings(self.findings)
+
+    def check_file(self, f: SpecFile) -> None:
+        """Check the title, the headings and every block of one file."""
+        if not f.title.strip():
+            self.report(
+                Severity.ERROR,
+                "missing-title",
+                "the file has no title; its first line must be `# Title`",
+                max(f.line, 1),
+                1,
+            )
+        elif f.title != f.title.strip() or "\n" in f.title:
+            self.report(
+                Severity.ERROR,
+                "malformed-heading",
+                "a title is one line without surrounding spaces",
+                f.line,
+                1,
+            )
+        for p in f.intro:
+            self.check_prose(p)
+        titles: dict[str, int] = {}
+        for s in f.sections:
+            if not s.title.strip():
+                self.report(
+                    Severity.ERROR, "empty-heading", "a section heading needs a title", s.line, 1
+                )
+            elif s.title != s.title.strip() or "\n" in s.title:
+                self.report(
+                    Severity.ERROR,
+                    "malformed-heading",
+                    "a section title is one line without surrounding spaces",
+                    s.line,
+                    1,
+                )
+            elif s.title in titles:
+                self.report(
+                    Severity.WARNING,
+                    "duplicate-section",
+                    f"section {s.title!r} already appears at line {titles[s.title]}; "
+                    "give sections distinct titles",
+                    s.line,
+                    s.level + 2,
+                )
+            else:
+                titles[s.title] = s.line
+            for block in s.blocks:
+                if isinstance(block, Prose):
+                    self.check_prose(block)
+                else:
+                    self.check_requirement(block)
+
+    def text_position(self, r: Requirement, offset: int) -> tuple[int, int]:
+        """File line and column of a character of a requirement's text (canonical layout)."""
+        line_index = r.text.count("\n", 0, offset)
+        col = offset - (r.text.rfind("\n", 0, offset) + 1)
+        if line_index == 0:
+            return r.line, r.column + len(requirement_head(r)) + col
+        return r.line + line_index if r.line else 0, r.column + 2 + col
+
+    def check_requirement(self, r: Requirement) -> None:
+        """Check one requirement's ID, text and provenance."""
+        id_col = r.column + 4
+        if not REQ_ID_RE.match(r.id):
+            self.report(
+                Severity.ERROR,
+                "malformed-id",
+                f"malformed requirement ID {r.id!r}: expected an uppercase prefix, a dash and a "
+                "number without leading zeros, like ING-1",
+                r.line,
+                id_col,
+                r.id,
+            )
+        if r.id in self.first_seen:
+            where, line = self.first_seen[r.id]
+            self.report(
+                Severity.ERROR,
+                "duplicate-id",
+                f"duplicate requirement ID {r.id} (first defined at {where}:{line})",
+                r.line,
+                id_col,
+                r.id,
+            )
+        else:
+            self.first_seen[r.id] = (self.file, r.line)
+        self.check_text(r)
+        if r.provenance is None:
+            self.report(
+                Severity.ERROR,
+                "missing-provenance",
+                f"requirement {r.id} has no provenance line under it "
+                '(`  > explicit (m-0001): "…"` or `  > inferred: reason`)',
+                r.line,
+                r.column,
+                r.id,
+            )
+        else:
+            self.check_provenance(r, r.provenance)
+
+    def check_text(self, r: Requirement) -> None:
+        """Check a requirement's text: renderable, one keyword, LOCKED placement, references."""
+        tail = r.text.split("\n")[1:]
+        if any(not x.strip() or x.lstrip().startswith(">") for x in tail) or (r.text[:1].isspace()):
+            self.report(
+                Severity.ERROR,
+                "unrenderable-text",
+                f"the text of {r.id} has a blank line, leading space or a line starting with `>`, "
+                "which Markdown would not keep in the item",
+                r.line,
+                r.column + len(requirement_head(r)),
+                r.id,
+            )
+        found = list(KEYWORD_RE.finditer(r.text))
+        if not found:
+            hint = ""
+            lower = KEYWORD_RE.search(r.text.upper())
+            if lower:
+                hint = f" (keywords are uppercase: write {lower.group(1)})"
+            line, col = self.text_position(r, 0)
+            self.report(
+                Severity.ERROR,
+                "missing-keyword",
+                f"requirement {r.id} has no RFC 2119 keyword (MUST, MUST NOT, SHOULD, SHOULD NOT, "
+                f"MAY){hint}",
+                line,
+                col,
+                r.id,
+            )
+        elif len(found) > 1:
+            line, col = self.text_position(r, found[1].start())
+            words = ", ".join(m.group(1) for m in found)
+            self.report(
+                Severity.ERROR,
+                "multiple-keywords",
+                f"requirement {r.id} has {len(found)} RFC 2119 keywords ({words}); "
+                "a requirement states exactly one, split it",
+                line,
+                col,
+                r.id,
+            )
+        for m in _LOCKED_WORD_RE.finditer(r.text):
+            line, col = self.text_position(r, m.start())
+            self.report(
+                Severity.WARNING,
+                "misplaced-locked",
+                f"LOCKED inside the text of {r.id} has no effect; the flag goes right after the "
+                f"ID (`- **{r.id}** LOCKED …`)",
+                line,
+                col,
+                r.id,
+            )
+        for m in XREF_RE.finditer(r.text):
+            if m.group(1) not in self.known_ids:
+                line, col = self.text_position(r, m.start())
+                self.report(
+                    Severity.ERROR,
+                    "unknown-reference",
+                    f"{r.id} references [{m.group(1)}], which is not a requirement of the spec",
+                    line,
+                    col,
+                    r.id,
+                )
+
+    def check_provenance(self, r: Requirement, p: Provenance) -> None:
+        """Check a provenance line's fields and, given a ledger lookup, its quote."""
+        line = p.line or r.line
+        body = render_provenance(p)
+        base = len(PROVENANCE_PREFIX) + 1  # column of the body's first character
+        kind_col = base
+        paren = body.find(" (")
+        quote_col = base + body.find(': "') + 2 if p.quote is not None else kind_col
+
+        def bad(code: str, message: str, column: int) -> None:
+            """Report an ERROR on this provenance line."""
+            self.report(Severity.ERROR, code, message, line, column, r.id)
+
+        offset = base + paren + 2
+        valid_ids: list[tuple[str, int]] = []
+        for msg in p.messages:
+            if MSG_ID_RE.match(msg):
+                valid_ids.append((msg, offset))
+            else:
+                bad(
+                    "malformed-message-id",
+                    f"malformed message ID {msg!r} in the provenance of {r.id}: expected m-0001",
+                    offset,
+                )
+            offset += len(msg) + 2
+        kind = p.kind
+        if kind is ProvenanceKind.INFERRED:
+            if not (p.reason and p.reason.strip()):
+                bad(
+                    "inferred-without-reason",
+                    f"inferred provenance of {r.id} must give the scribe's reason "
+                    "(`> inferred: reason`)",
+                    kind_col,
+                )
+            if p.quote is not None:
+                bad(
+                    "unexpected-quote",
+                    f"inferred provenance of {r.id} cannot carry a quote; it would be lost",
+                    kind_col,
+                )
+        else:
+            if not p.messages:
+                bad(
+                    f"{kind.value}-without-messages",
+                    f"{kind.value} provenance of {r.id} must cite the user's message(s), "
+                    f'e.g. `> {kind.value} (m-0007): "…"`',
+                    kind_col,
+                )
+            if kind is ProvenanceKind.EXPLICIT and not p.quote:
+                bad(
+                    "explicit-without-quote",
+                    f'explicit provenance of {r.id} must quote the user\'s words: `: "…"`',
+                    kind_col if p.quote is None else quote_col,
+                )
+            if p.reason is not None:
+                bad(
+                    "unexpected-reason",
+                    f"{kind.value} provenance of {r.id} cannot carry a reason; it would be lost",
+                    kind_col,
+                )
+        for name, value in (("quote", p.quote), ("reason", p.reason)):
+            if value is not None and ("\n" in value or "\r" in value):
+                bad(
+                    "multiline-provenance",
+                    f"the {name} in the provenance of {r.id} must be a single line",
+                    kind_col,
+                )
+        if self.message_text is not None and valid_ids:
+            self.check_quote(r, p, valid_ids, line, quote_col)
+
+    def lookup(self, msg_id: str) -> str | None:
+        """A user message's text through the caller's lookup, cached for this pass."""
+        if msg_id not in self.messages:
+            assert self.message_text is not None
+            self.messages[msg_id] = self.message_text(msg_id)
+        return self.messages[msg_id]
+
+    def check_quote(
+        self,
+        r: Requirement,
+        p: Provenance,
+        cited: list[tuple[str, int]],
+        line: int,
+        quote_col: int,
+    ) -> None:
+        """Every cited message must be a known user message; the quote must occur in one."""
+        texts: list[str] = []
+        for msg_id, col in cited:
+            text = self.lookup(msg_id)
+            if text is None:
+                self.report(
+                    Severity.ERROR,
+                    "unknown-message",
+                    f"{r.id} cites {msg_id}, which is not a user message in the ledger",
+                    line,
+                    col,
+                    r.id,
+                )
+            else:
+                texts.append(text)
+        if p.quote and len(texts) == len(cited) and not any(p.quote in t for t in texts):
+            cited_ids = ", ".join(m for m, _ in cited)
+            self.report(
+                Severity.ERROR,
+                "quote-not-found",
+                f"the quote of {r.id} is not found verbatim in {cited_ids}; quote the user's "
+                "exact words or mark the requirement inferred",
+                line,
+                quote_col,
+                r.id,
+            )
+
+    def check_prose(self, p: Prose) -> None:
+        """Report cross-references in prose to unknown IDs (code spans and fences excepted)."""
+        if not p.line:  # built in code: make sure it renders as the one block it claims to be
+            bad_line = prose_break(p.text)
+            if bad_line is not None:
+                self.report(
+                    Severity.ERROR,
+                    "unrenderable-prose",
+                    f"line {bad_line + 1} of a prose block is blank or reads as a heading, "
+                    "requirement or provenance line, so it would not stay prose",
+                    0,
+                    1,
+                )
+        if "[" not in p.text:
+            return
+        fence: str | None = None
+        for index, text_line in enumerate(p.text.split("\n")):
+            fm = _FENCE_RE.match(text_line)
+            if fence is not None:
+                closes = fm and fm.group(1)[0] == fence[0] and not fm.group(2).strip()
+                if closes and len(fm.group(1)) >= len(fence):
+                    fence = None
+                continue
+            if fm:
+                fence = fm.group(1)
+                continue
+            if "[" not in text_line:
+                continue
+            if "`" in text_line:
+                text_line = _CODE_SPAN_RE.sub(lambda m: " " * len(m.group(0)), text_line)
+            for m in XREF_RE.finditer(text_line):
+                if m.group(1) not in self.known_ids:
+                    self.report(
+                        Severity.ERROR,
+                        "unknown-reference",
+                        f"[{m.group(1)}] is not a requirement of the spec",
+                        p.line + index if p.line else 0,
+                        m.start() + 1,
+                    )
