@@ -1,17 +1,35 @@
-"""The workspace: finding it on disk, its paths, and its settings (DESIGN §3).
+"""The workspace: finding it on disk, its paths, its settings, and making one (DESIGN §3).
 
 A workspace is a git repository with a `charter.toml` at its root. Everything Charter keeps
 privately lives in the git-ignored `.charter/` directory.
+
+`init_workspace` decides what `charter init DIR` means:
+- DIR (created if missing) becomes the workspace root and must be the top level of its git
+  repository. Without a repository, `git init` makes one. Inside another repository's work tree
+  it refuses and names both ways out (init at the top level, or `git init DIR` first), because a
+  workspace is a repository (DESIGN §1) and everything downstream (spec commits, builds from a
+  commit's tree) relies on the spec paths being relative to the repository's top level.
+- Existing history, files and the index are never touched and nothing is committed; the result
+  lists what the user may want to commit (`charter.toml`, `.gitignore`).
+- It is idempotent: on a complete workspace it changes nothing; a missing piece of the layout
+  (say the empty spec dir after a fresh clone) is re-created and reported.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.config import CONFIG_NAME, Config, load_config
+from pydantic import BaseModel, Field
+
+from app.config import CONFIG_NAME, Config, ConfigError, load_config, write_config
 
 STATE_DIR = ".charter"
+GITIGNORE = ".gitignore"
+# Lines of a `.gitignore` that already ignore the state dir at the workspace root.
+_IGNORE_LINES = {".charter", ".charter/", "/.charter", "/.charter/"}
 
 
 class WorkspaceError(Exception):
@@ -82,3 +100,167 @@ def open_workspace(start: Path | None = None) -> Workspace:
     ws = Workspace(root=root, config=load_config(root / CONFIG_NAME))
     ws.state_dir.mkdir(exist_ok=True)
     return ws
+
+
+class InitResult(BaseModel):
+    """What `init_workspace` found and did; paths are relative to the workspace root."""
+
+    root: Path
+    created_repo: bool = Field(description="whether `git init` was run")
+    already: bool = Field(description="whether DIR was a complete workspace (nothing changed)")
+    created: list[str] = Field(default_factory=list, description="files and dirs made")
+    changed: list[str] = Field(default_factory=list, description="existing files edited")
+    to_commit: list[str] = Field(default_factory=list, description="what the user may commit")
+
+
+def _git_probe(path: Path, *args: str) -> tuple[int, str, str]:
+    """Run `git -C path <args>` in the C locale (stable messages); return code, out, err."""
+    import git  # lazy: GitPython is slow to import and most commands never need it
+
+    env = {"LC_ALL": "C", "LANGUAGE": "C"}
+    status, out, err = git.Git(str(path)).execute(
+        ["git", *args], with_extended_output=True, with_exceptions=False, env=env
+    )
+    return int(status or 0), str(out), str(err)
+
+
+def _first_line(text: str) -> str:
+    """The first non-empty line of git's stderr, without the `fatal: ` prefix."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip().removeprefix("fatal: ").removeprefix("error: ")
+    return "git failed"
+
+
+def _repo_top(path: Path) -> Path | None:
+    """The top level of the work tree holding `path`, None outside any repository."""
+    code, out, err = _git_probe(path, "rev-parse", "--is-bare-repository", "--is-inside-git-dir")
+    if code != 0 and "not a git repository" in err:
+        return None
+    flags = out.split()
+    if flags[:1] == ["true"]:
+        raise WorkspaceError(
+            f"{path} is a bare git repository, which has no working tree to hold a spec; "
+            "clone it and run charter init in the clone."
+        )
+    if flags[1:2] == ["true"]:
+        raise WorkspaceError(
+            f"{path} is inside a .git directory; run charter init in the working tree instead."
+        )
+    if code != 0:
+        raise WorkspaceError(f"git cannot read {path}: {_first_line(err)}.")
+    code, out, err = _git_probe(path, "rev-parse", "--show-toplevel")
+    if code != 0:
+        raise WorkspaceError(f"git cannot read {path}: {_first_line(err)}.")
+    return Path(out.strip()).resolve()
+
+
+def _nearest_existing(path: Path) -> Path:
+    """`path` itself or its closest existing ancestor."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(path.anchor)
+
+
+def _check_writable(directory: Path) -> None:
+    """Refuse a directory we cannot create files in (a real probe, so it also holds for root)."""
+    try:
+        with tempfile.TemporaryFile(dir=directory, prefix=".charter-probe-"):
+            pass
+    except OSError as exc:
+        raise WorkspaceError(
+            f"cannot write to {directory}: {exc.strerror or exc}; choose a directory you can write."
+        ) from exc
+
+
+def _inside(root: Path, rel: str, what: str) -> Path:
+    """Resolve a configured directory and refuse one outside the workspace root."""
+    target = (root / rel).resolve()
+    if target != root and root not in target.parents:
+        raise WorkspaceError(f"{root / CONFIG_NAME}: {what} {rel!r} is outside the workspace.")
+    return target
+
+
+def _needs_ignore_line(root: Path) -> bool:
+    """Whether the root `.gitignore` lacks a line ignoring `.charter/`."""
+    path = root / GITIGNORE
+    if not path.exists():
+        return True
+    lines = path.read_bytes().decode("utf-8", "replace").splitlines()
+    return not any(line.strip() in _IGNORE_LINES for line in lines)
+
+
+def _add_ignore_line(root: Path) -> bool:
+    """Append `.charter/` to the root `.gitignore`; return True when the file was created."""
+    path = root / GITIGNORE
+    existed = path.exists()
+    old = path.read_bytes() if existed else b""
+    prefix = b"" if not old or old.endswith(b"\n") else b"\n"
+    with path.open("ab") as fh:
+        fh.write(prefix + f"{STATE_DIR}/\n".encode())
+    return not existed
+
+
+def init_workspace(path: Path) -> InitResult:
+    """Make `path` a Charter workspace (see the module docstring) or raise WorkspaceError."""
+    from app.lock import WorkspaceLock  # lazy: app.lock imports this module
+
+    root = Path(os.path.abspath(path.expanduser()))
+    if root.exists() and not root.is_dir():
+        raise WorkspaceError(f"{root} is a file, not a directory; give charter init a directory.")
+    probe_from = _nearest_existing(root)
+    if not probe_from.is_dir():
+        raise WorkspaceError(f"cannot create {root}: {probe_from} is a file, not a directory.")
+    top = _repo_top(probe_from)
+    root = root.resolve() if root.exists() else probe_from.resolve() / root.relative_to(probe_from)
+    if top is not None and top != root:
+        raise WorkspaceError(
+            f"{root} is inside the git repository at {top}, and a workspace must be a "
+            f"repository's top level: run charter init {top}, or git init {root} first to give "
+            "it a repository of its own."
+        )
+    config_path = root / CONFIG_NAME
+    had_config = config_path.is_file()
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise WorkspaceError(f"{exc}; fix it before running charter init again.") from exc
+    spec_dir = _inside(root, config.workspace.spec_dir, "spec_dir")
+    transcripts_dir = _inside(root, config.workspace.transcripts_dir, "transcripts_dir")
+    state_dir = root / STATE_DIR
+    dirs = [d for d in (spec_dir, transcripts_dir) if not d.is_dir()]
+    needs_ignore = not root.exists() or _needs_ignore_line(root)
+    if top is not None and had_config and not dirs and state_dir.is_dir() and not needs_ignore:
+        return InitResult(root=root, created_repo=False, already=True)
+
+    if not root.exists():
+        _check_writable(probe_from)
+        try:
+            root.mkdir(parents=True)
+        except OSError as exc:
+            raise WorkspaceError(f"cannot create {root}: {exc.strerror or exc}.") from exc
+    _check_writable(root)
+    for d in (spec_dir, transcripts_dir, state_dir):
+        if d.exists() and not d.is_dir():
+            raise WorkspaceError(f"{d} is a file, but Charter needs a directory there.")
+
+    result = InitResult(root=root, created_repo=top is None, already=False)
+    if top is None:
+        code, _, err = _git_probe(root, "init", "-q")
+        if code != 0:
+            raise WorkspaceError(f"git init failed in {root}: {_first_line(err)}.")
+    if not state_dir.is_dir():
+        state_dir.mkdir()
+        result.created.append(f"{STATE_DIR}/")
+    with WorkspaceLock(state_dir).acquire("charter init"):
+        if not had_config:
+            write_config(config_path, config)
+            result.created.append(CONFIG_NAME)
+        for d in dirs:
+            d.mkdir(parents=True, exist_ok=True)
+            result.created.append(f"{d.relative_to(root).as_posix()}/")
+        if needs_ignore:
+            (result.created if _add_ignore_line(root) else result.changed).append(GITIGNORE)
+    result.to_commit = [p for p in (CONFIG_NAME, GITIGNORE) if p in result.created + result.changed]
+    return result

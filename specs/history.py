@@ -427,7 +427,7 @@ def commit_spec_change(
         removed = [repo.path(p) for p in delete]
         included = [repo.path(p) for p in include_paths]
         everything = [*written, *removed, *included]
-        if len(set(everything)) != len(everything):
+        if len(set(everything)) != len(everything) or len(written) != len(files):
             raise HistoryError("a path appears twice among files, delete and include_paths")
         if not everything:
             raise NothingToCommitError("no paths given; nothing to commit")

@@ -1,0 +1,113 @@
+"""`make run`: materialise the bundled example workspace and open Charter on it.
+
+The example (`examples/telemetry/history.toml`) is replayed through the same ledger and commit
+code a live session uses, into `build/example-workspace/` (git-ignored), so the result is a real
+workspace: its spec validates, `charter why` answers, `charter log` shows the user's words. An
+existing materialised copy is reused, so what a user tries in it survives between runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from app.workspace import Workspace, init_workspace, open_workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DEST = ROOT / "build" / "example-workspace"
+EXAMPLE_IDENTITY = ("Charter Example", "example@charter.invalid")
+
+
+class Step(BaseModel):
+    """One scripted exchange and the spec the user accepted after it."""
+
+    user: str
+    scribe: str
+    subject: str
+    specs: str
+
+
+class History(BaseModel):
+    """The example's scripted history."""
+
+    banner: str
+    step: list[Step]
+
+
+def _ensure_identity(root: Path) -> None:
+    """Give the example repository a local identity when the user has none configured.
+
+    The example must open on a fresh machine; a real workspace instead asks the user to set one.
+    """
+    probe = subprocess.run(
+        ["git", "config", "user.email"], cwd=root, capture_output=True, check=False
+    )
+    if probe.returncode != 0 or not probe.stdout.strip():
+        name, email = EXAMPLE_IDENTITY
+        subprocess.run(["git", "config", "user.name", name], cwd=root, check=True)
+        subprocess.run(["git", "config", "user.email", email], cwd=root, check=True)
+
+
+def materialise(source: Path, dest: Path) -> Workspace:
+    """Replay the example at `source` into a new workspace at `dest` and return it."""
+    from specs import CommitMessage, IdRegister, Intent, commit_spec_change, load_spec_dir
+    from specs.diff import requirement_changes
+    from transcripts import Ledger
+
+    history = History.model_validate(tomllib.loads((source / "history.toml").read_text("utf-8")))
+    dest.mkdir(parents=True, exist_ok=True)
+    # The example gets a repository of its own, even when it lies inside another checkout.
+    subprocess.run(["git", "init", "--quiet", str(dest)], check=True)
+    init_workspace(dest)
+    _ensure_identity(dest)
+    ws = open_workspace(dest)
+    ledger = Ledger(ws.transcripts_dir, ws.state_db, state_dir=ws.state_dir)
+    session = ledger.current_session()
+    ledger.append(session, "event", history.banner, kind="example")
+    spec_rel = ws.spec_dir.relative_to(ws.root).as_posix()
+    previous, _ = load_spec_dir(ws.spec_dir)
+    for number, step in enumerate(history.step, start=1):
+        said = ledger.append(session, "user", step.user)
+        proposal = f"p-{number:04d}"
+        ledger.append(session, "scribe", step.scribe, kind="reply", reply_to=said.id)
+        ledger.append(session, "event", f"accepted {proposal}", kind="accept", proposal=proposal)
+        step_dir = source / step.specs
+        spec, _ = load_spec_dir(step_dir)
+        register = IdRegister.load(ws.spec_dir)
+        register.observe(spec)
+        files = {f"{spec_rel}/{p.name}": p.read_bytes() for p in sorted(step_dir.glob("*.md"))}
+        files[f"{spec_rel}/.ids.toml"] = register.to_bytes()
+        message = CommitMessage(
+            subject=step.subject,
+            intents=[Intent(id=said.id, text=said.text)],
+            changes=requirement_changes(previous, spec),
+            session=session,
+            proposal=proposal,
+            model="example (scripted)",
+        )
+        transcript = (ws.transcripts_dir / f"{session}.jsonl").relative_to(ws.root).as_posix()
+        commit_spec_change(ws.root, files=files, message=message, include_paths=[transcript])
+        previous = spec
+    ledger.close()
+    return ws
+
+
+def main(argv: list[str]) -> int:
+    """Materialise the example named on the command line (once) and open Charter on it."""
+    source = (ROOT / argv[0]) if argv else ROOT / "examples" / "telemetry"
+    dest = DEFAULT_DEST
+    if not (dest / "charter.toml").is_file():
+        print(f"charter: creating the example workspace in {dest}", file=sys.stderr)
+        materialise(source, dest)
+    from app.commands.tui import open_tui
+
+    open_tui(dest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
