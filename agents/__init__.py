@@ -66,6 +66,30 @@ _EXPORTS.update(
     }
 )
 
+# The builder (agents/builder.py): plan and task-result schemas, task prompts, recorded calls.
+_EXPORTS.update(
+    {
+        name: "agents.builder"
+        for name in (
+            "BUILDER_ROLES",
+            "BuilderModels",
+            "Deviation",
+            "Exchange",
+            "FileOut",
+            "NotBuilt",
+            "Plan",
+            "PlannedTask",
+            "TaskBrief",
+            "TaskResult",
+            "builder_prompt",
+            "coder_messages",
+            "fixer_messages",
+            "planner_messages",
+            "prompt_versions",
+        )
+    }
+)
+
 __all__ = sorted(_EXPORTS)
 
 

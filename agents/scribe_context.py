@@ -1,0 +1,113 @@
+"""What the scribe sees in a turn: its prompt, a spec outline, recent turns and the new message.
+
+The request is kept small on purpose: the spec is shown as a compact outline (or whole, when it
+is small), and the session's older records are only counted, never pasted; the ledger keeps every
+original, and the scribe can search it or ask the user. The latest review acts (reject reasons
+above all) are repeated in plain words so the next proposal can respect them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from transcripts import Record
+
+WINDOW = 24
+"""How many of the session's most recent records are shown verbatim."""
+INLINE_SPEC_CHARS = 4000
+"""A spec whose Markdown is at most this long is shown whole instead of as an outline."""
+REVIEW_KINDS = ("accept", "reject", "edit", "confirm", "supersede")
+
+
+@cache
+def load_prompt(name: str = "scribe") -> tuple[str, str]:
+    """Return `(version, text)` of a prompt file under `agents/prompts/`."""
+    raw = resources.files("agents").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    first, _, rest = raw.partition("\n")
+    if first.startswith("version:"):
+        return first.removeprefix("version:").strip(), rest.lstrip("\n")
+    return "unversioned", raw
+
+
+def describe(record: Record) -> str:
+    """One record as the scribe reads it: `[m-0003] user reject p-0001: the words`."""
+    head = f"[{record.id}] {record.role}"
+    if record.kind != "message":
+        head += f" {record.kind}"
+    for link in (record.proposal, record.question):
+        if link:
+            head += f" {link}"
+    text = record.text
+    if record.kind in ("proposal", "refused") and record.data:
+        lines = [text] + [f"  - {line}" for line in record.data.get("lines", [])]
+        text = "\n".join(lines)
+    return f"{head}: {text}"
+
+
+def latest_review(records: Sequence[Record]) -> str | None:
+    """A plain sentence about the most recent review act, so the scribe cannot miss it."""
+    for record in reversed(records):
+        if record.kind not in REVIEW_KINDS:
+            continue
+        what = record.proposal or "the proposal"
+        if record.kind == "reject":
+            said = f': "{record.text}"' if record.role == "user" and record.text else ""
+            return (
+                f"The user rejected {what} ({record.id}){said}. Respect this in your next proposal."
+            )
+        if record.kind == "supersede":
+            return f"{what} was dropped unreviewed when the user sent a new message."
+        if record.kind == "edit":
+            return f'The user rewrote an item of {what} ({record.id}) as: "{record.text}".'
+        return f"The user's last review act: {record.kind} {what} ({record.id})."
+    return None
+
+
+def scribe_messages(
+    *,
+    history: Sequence[Record],
+    message: Record,
+    spec_text: str,
+    spec_outline: str,
+    extra: str | None = None,
+    window: int = WINDOW,
+) -> list[BaseMessage]:
+    """Build the request: the system prompt, then one user message holding the turn's context.
+
+    `history` is the session's records before `message`; `spec_text` is the whole spec's
+    Markdown (only pasted when short) and `spec_outline` its compact outline.
+    """
+    _, prompt = load_prompt()
+    parts: list[str] = []
+    if len(spec_text) <= INLINE_SPEC_CHARS:
+        parts.append("The whole spec (file paths are relative to the spec dir):\n\n" + spec_text)
+    else:
+        parts.append(
+            "Spec outline (read sections or requirements with the tools before changing them):\n"
+            + spec_outline
+        )
+    shown = list(history)[-window:]
+    hidden = len(history) - len(shown)
+    if shown or hidden:
+        note = (
+            f" {hidden} earlier records are not shown: use search_messages or ask the user."
+            if hidden
+            else ""
+        )
+        parts.append(
+            f"Conversation so far, oldest first.{note}\n" + "\n".join(describe(r) for r in shown)
+        )
+    review = latest_review(shown)
+    if review:
+        parts.append(review)
+    if extra:
+        parts.append(extra)
+    parts.append(
+        f"New message {message.id} from the user (cite {message.id} for explicit items):\n"
+        + message.text
+    )
+    return [SystemMessage(prompt), HumanMessage("\n\n".join(parts))]

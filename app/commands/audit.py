@@ -1,0 +1,354 @@
+"""`charter audit [REV] [--json]` and `charter audit fix FINDING-ID`: audit the spec, fix by review.
+
+`charter audit` reads the spec from the working tree (or from commit REV's tree), validates it
+without a model (validation ERRORs stop here: run `charter validate`), then runs the audit graph:
+the auditor model sees only what its cache lacks, so an unchanged revision costs no model call.
+Findings print as `specs/x.md:12: ERROR [A-3f2c1a] contradiction (ING-1, ING-4): ... — fix: ...`.
+
+`charter audit fix FINDING-ID` never edits the spec: it records the request in the ledger (an
+event of kind `audit-fix`) and runs a scribe turn on the finding; its proposal is reviewed like
+any other (`charter pending`, `charter accept`), and the accepted commit carries the trailer
+`Charter-Finding: FINDING-ID`.
+
+Exit codes: 0 no ERROR finding (or a fix proposal awaits review); 1 an ERROR finding, validation
+ERRORs, or a fix that was refused or is no longer needed; 2 bad input (unknown revision or finding,
+no model configured); 3 the workspace is locked (fix only); 4 the model endpoint failed.
+`--json` prints one document with sorted keys and no timings, so two runs compare equal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    import click
+
+    from agents import ModelFactory
+    from app.workspace import Workspace
+    from graphs.audit import AuditFinding, AuditResult
+    from specs import Finding
+
+
+class _AuditGroup(TyperGroup):
+    """`charter audit [REV]` runs the audit; a known subcommand (`fix`) runs that instead."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Route anything that is not a subcommand (or help) to the default `run` command."""
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+audit_app = typer.Typer(
+    name="audit",
+    cls=_AuditGroup,
+    subcommand_metavar="[REV] [--json] | fix FINDING-ID",
+    help=(
+        "Audit the spec for contradictions, gaps and intent drift: `charter audit [REV] "
+        "[--json]` (REV default: the working tree; exit 1 on any ERROR). "
+        "`charter audit fix FINDING-ID` asks the scribe for a fix you review."
+    ),
+    rich_markup_mode=None,
+)
+
+
+def register(cli: typer.Typer) -> None:
+    """Mount the `audit` group on the root CLI."""
+    cli.add_typer(audit_app, name="audit")
+
+
+# -- plumbing -----------------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    """Print a one-line error and return the Exit to raise."""
+    typer.echo(f"charter: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _out(text: str) -> None:
+    """Write text to stdout as UTF-8 (user words in findings stay byte-exact)."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
+    sys.stdout.buffer.flush()
+
+
+def _dump(doc: Any) -> None:
+    """Print one JSON document with a stable key order."""
+    _out(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _workspace() -> Workspace:
+    """The workspace around the current directory, or exit 2."""
+    from app.config import ConfigError
+    from app.workspace import WorkspaceError, open_workspace
+
+    try:
+        return open_workspace()
+    except (WorkspaceError, ConfigError) as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _spec_prefix(ws: Workspace) -> str:
+    """The spec dir relative to the workspace root (`specs`), for printed locations."""
+    try:
+        return PurePosixPath(ws.spec_dir.relative_to(ws.root).as_posix()).as_posix()
+    except ValueError:
+        return ws.spec_dir.as_posix()
+
+
+def _spec_files(ws: Workspace, rev: str | None) -> dict[str, bytes]:
+    """The spec's Markdown files (path relative to the spec dir → bytes), from REV or the disk."""
+    from graphs.audit import spec_dir_files
+    from specs import HistoryError, spec_files_at
+
+    if rev is None:
+        return spec_dir_files(ws.spec_dir)
+    try:
+        return spec_files_at(ws.root, rev, ws.spec_dir)
+    except HistoryError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _factory(ws: Workspace) -> tuple[ModelFactory, str]:
+    """The model factory and the auditor's model name, or exit 2 saying what to set."""
+    from agents import ModelConfigError, ModelFactory
+
+    factory = ModelFactory(ws.config.model, usage_db=ws.state_db, context="audit")
+    try:
+        return factory, factory.resolve("auditor").name
+    except ModelConfigError as exc:
+        raise _fail(exc.user_message, 2) from None
+
+
+def _finding_doc(f: AuditFinding, prefix: str) -> dict[str, Any]:
+    """A finding for `--json`: its fields, with the file relative to the workspace root."""
+    doc = f.model_dump(mode="json")
+    doc["file"] = f"{prefix}/{f.file}" if f.file else ""
+    return doc
+
+
+def _plural(n: int, word: str) -> str:
+    """`1 error`, `2 errors`."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# -- charter audit [REV] ------------------------------------------------------------------------
+
+
+def _validation_errors(ws: Workspace, files: dict[str, bytes]) -> list[Finding]:
+    """Validation ERRORs of the spec (no model), quotes checked against the ledger."""
+    from specs import Severity, load_spec_files, merge_findings, validate
+    from transcripts import Ledger
+
+    ledger = Ledger(ws.transcripts_dir, ws.state_db)
+    try:
+        spec, parse_findings = load_spec_files(files)
+        found = merge_findings(parse_findings, validate(spec, message_text=ledger.user_text))
+    finally:
+        ledger.close()
+    return [f for f in found if f.severity is Severity.ERROR]
+
+
+def _report_invalid(errors: list[Finding], prefix: str, rev: str | None, as_json: bool) -> None:
+    """Refuse to audit a spec that does not validate; exit 1."""
+    if as_json:
+        items = []
+        for f in errors:
+            item = f.model_dump(mode="json")
+            item["file"] = f"{prefix}/{f.file}"
+            items.append(item)
+        _dump({"ok": False, "rev": rev, "validation": items, "findings": []})
+    else:
+        for f in errors:
+            _out(
+                f"{prefix}/{f.file}:{f.line}:{f.column}: {f.severity.value} {f.code}: {f.message}\n"
+            )
+    raise _fail(
+        f"the spec has {_plural(len(errors), 'validation error')}: fix them first "
+        "(`charter validate`), then audit",
+        1,
+    )
+
+
+def _run_audit(ws: Workspace, files: dict[str, bytes], rev: str | None) -> AuditResult:
+    """Gather the ledger and history inputs and run the audit graph; model errors exit."""
+    from agents import ModelCallError, ModelConfigError
+    from graphs.audit import AuditRequest, locked_history, run_audit, user_records
+    from transcripts import Ledger
+
+    factory, model_name = _factory(ws)
+    ledger = Ledger(ws.transcripts_dir, ws.state_db)
+    try:
+        records = user_records(ledger)
+    finally:
+        ledger.close()
+    locked = locked_history(ws.state_db, ws.root, ws.spec_dir, rev or "HEAD")
+    request = AuditRequest(
+        spec_files=files,
+        state_db=ws.state_db,
+        model_name=model_name,
+        make_model=lambda: factory.chat("auditor"),
+        user_records=records,
+        locked=locked,
+    )
+    try:
+        return run_audit(request)
+    except ModelConfigError as exc:
+        raise _fail(exc.user_message, 2) from None
+    except ModelCallError as exc:
+        raise _fail(f"{exc.user_message} (answers received so far are kept)", 4) from None
+
+
+@audit_app.command("run", hidden=True)
+def audit_command(
+    rev: str | None = typer.Argument(
+        None, metavar="[REV]", help="Audit the spec as committed in REV (default: working tree)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the findings as one JSON object."),
+) -> None:
+    """Audit the spec: contradictions, ambiguity, gaps, missing complements, intent drift."""
+    from specs import Severity
+
+    ws = _workspace()
+    prefix = _spec_prefix(ws)
+    files = _spec_files(ws, rev)
+    errors = _validation_errors(ws, files)
+    if errors:
+        _report_invalid(errors, prefix, rev, as_json)
+    result = _run_audit(ws, files, rev)
+    counts = {s.value: sum(1 for f in result.findings if f.severity is s) for s in Severity}
+    failed = counts[Severity.ERROR.value] > 0
+    if as_json:
+        _dump(
+            {
+                "ok": not failed,
+                "rev": rev,
+                "revision": result.revision,
+                "counts": counts,
+                "findings": [_finding_doc(f, prefix) for f in result.findings],
+            }
+        )
+    else:
+        for f in result.findings:
+            _out(f.render(prefix) + "\n")
+        summary = ", ".join(
+            [
+                _plural(counts["ERROR"], "error"),
+                _plural(counts["WARNING"], "warning"),
+                _plural(counts["INFO"], "note"),
+            ]
+        )
+        what = f"{rev}" if rev else "working tree"
+        sent = (
+            f"{_plural(result.model_calls, 'model call')}, {result.cached} cached"
+            if result.model_calls
+            else "no model call (all cached)"
+        )
+        verdict = "audit found errors" if failed else "audit OK"
+        _out(f"{verdict}: {summary} in {what} ({result.revision}; {sent})\n")
+        if failed:
+            _out("Fix a finding through the scribe: charter audit fix FINDING-ID\n")
+    raise typer.Exit(1 if failed else 0)
+
+
+# -- charter audit fix FINDING-ID ---------------------------------------------------------------
+
+
+@audit_app.command("fix")
+def fix_command(
+    finding_id: str = typer.Argument(..., metavar="FINDING-ID", help="e.g. A-3f2c1a"),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+) -> None:
+    """Hand a finding to the scribe: its proposal is reviewed like any other, never applied."""
+    from graphs.audit import find_finding, load_run, revision_key
+
+    ws = _workspace()
+    prefix = _spec_prefix(ws)
+    found = find_finding(ws.state_db, finding_id)
+    if found is None:
+        raise _fail(f"no audit finding {finding_id}: run `charter audit` to list findings", 2)
+    run, finding = found
+    current = load_run(ws.state_db, revision_key(_spec_files(ws, None)))
+    if current is not None and all(f.id != finding_id for f in current.findings):
+        raise _fail(
+            f"{finding_id} is not among the findings of the current spec (it was resolved, or "
+            "the spec changed): run `charter audit` again",
+            1,
+        )
+    outcome = _fix(ws, run.revision, finding, prefix, as_json)
+    _print_fix(outcome, finding_id, as_json)
+
+
+def _fix(ws: Workspace, revision: str, finding: AuditFinding, prefix: str, as_json: bool) -> Any:
+    """Run the scribe turn for a finding under the workspace lock."""
+    from agents import ModelCallError, ModelConfigError, ModelFactory
+    from app.lock import LockedError, WorkspaceLock
+    from graphs.audit import request_fix
+    from graphs.intent import IntentError, IntentSession
+
+    factory = ModelFactory(ws.config.model, usage_db=ws.state_db)
+    try:
+        name = factory.resolve("scribe").name
+        factory.chat("scribe")
+    except ModelConfigError as exc:
+        raise _fail(exc.user_message, 2) from None
+    try:
+        lock = WorkspaceLock(ws.lock_path).acquire("charter audit fix")
+    except LockedError as exc:
+        raise _fail(str(exc), 3) from None
+    try:
+        with IntentSession(
+            ws.root,
+            ws.spec_dir,
+            ws.transcripts_dir,
+            ws.state_dir,
+            ws.checkpoints_db,
+            factory,
+            name,
+            index_db=ws.state_db,
+            builds_dir=ws.builds_dir,
+        ) as session:
+            return request_fix(
+                session,
+                ws.state_db,
+                revision,
+                finding,
+                spec_prefix=prefix,
+                on_token=None if as_json else _out,
+            )
+    except ModelCallError as exc:
+        raise _fail(exc.user_message, 4) from None
+    except IntentError as exc:
+        raise _fail(str(exc), 1) from None
+    finally:
+        lock.release()
+
+
+def _print_fix(outcome: Any, finding_id: str, as_json: bool) -> None:
+    """Show the scribe's answer to a fix request and exit with its code."""
+    from graphs.intent import render_proposal
+
+    if as_json:
+        _dump({"finding": finding_id, "outcome": outcome.model_dump(mode="json")})
+    elif outcome.kind in ("proposal", "refused") and outcome.proposal is not None:
+        _out("\n" + render_proposal(outcome.proposal))
+        if outcome.kind == "proposal":
+            _out(
+                f"Review: charter accept [--edit] | charter reject [--reason TEXT] "
+                f"(the commit will name {finding_id})\n"
+            )
+    elif outcome.kind == "question":
+        _out(f"\nQuestion ({outcome.reply_id}): {outcome.text}\n")
+    elif outcome.kind == "reply":
+        _out("\n")
+    if outcome.kind == "error":
+        raise _fail(f"{outcome.text} (the fix request {outcome.message_id} is kept)", 4)
+    if outcome.kind == "refused":
+        raise _fail("the scribe's proposal was refused; nothing was changed", 1)

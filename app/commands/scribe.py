@@ -1,0 +1,424 @@
+"""`charter say|pending|accept|reject|confirm|answer` and `charter session new|list|switch`.
+
+The headless face of the intent turn (graphs.intent.IntentSession), so every step is scriptable.
+Exit codes: 0 ok; 1 refused, nothing pending, or the change would not validate; 2 bad input or
+missing configuration; 3 the workspace is locked by another process; 4 the model endpoint failed
+(one sentence on stderr; the user's message stays in the ledger and nothing is committed).
+Commands that write (say, accept, reject, confirm, answer, session new/switch) take the workspace
+lock. `--json` prints one JSON document with sorted keys. User text goes to stdout as raw UTF-8.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from app.workspace import Workspace
+    from graphs.intent import IntentSession, PendingProposal, TurnOutcome
+
+T = TypeVar("T")
+
+session_app = typer.Typer(
+    name="session",
+    help="Start, list and switch conversation sessions (one ledger file each).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+EDIT_HEADER = (
+    "# Edit the requirement texts below, then save and quit; the edited text is recorded\n"
+    "# verbatim as yours and becomes explicit. Keep each text on one line with one RFC 2119\n"
+    "# keyword (MUST, MUST NOT, SHOULD, SHOULD NOT, MAY). Unchanged texts stay as proposed.\n\n"
+)
+
+
+def register(cli: typer.Typer) -> None:
+    """Mount the scribe commands and the `session` group on the root CLI."""
+    cli.command("say")(say_command)
+    cli.command("pending")(pending_command)
+    cli.command("accept")(accept_command)
+    cli.command("reject")(reject_command)
+    cli.command("confirm")(confirm_command)
+    cli.command("answer")(answer_command)
+    cli.add_typer(session_app, name="session")
+
+
+# -- plumbing -----------------------------------------------------------------------------------
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    """Print a one-line error and return the Exit to raise."""
+    typer.echo(f"charter: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _out(text: str) -> None:
+    """Write text to stdout as UTF-8 bytes, untouched."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
+    sys.stdout.buffer.flush()
+
+
+def _dump(doc: Any) -> None:
+    """Print one JSON document with a stable key order."""
+    _out(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _workspace() -> Workspace:
+    """The workspace around the current directory, or exit 2."""
+    from app.config import ConfigError
+    from app.workspace import WorkspaceError, open_workspace
+
+    try:
+        return open_workspace()
+    except (WorkspaceError, ConfigError) as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _read_text(value: str, what: str) -> str:
+    """The argument itself, or stdin verbatim (strict UTF-8) when it is `-`."""
+    if value != "-":
+        text = value
+    else:
+        data = sys.stdin.buffer.read()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _fail(f"the {what} on stdin is not valid UTF-8 (byte {exc.start})", 2) from None
+    if not text.strip():
+        raise _fail(f"the {what} is empty", 2)
+    return text
+
+
+def _open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
+    """An IntentSession on the workspace; without `need_model` a missing model is tolerated."""
+    from agents import ModelConfigError, ModelFactory
+    from graphs.intent import IntentSession
+
+    factory = ModelFactory(ws.config.model, usage_db=ws.state_db)
+    try:
+        name = factory.resolve("scribe").name
+        if need_model:
+            factory.chat("scribe")  # checks the key too, before anything is recorded
+    except ModelConfigError as exc:
+        if need_model:
+            raise _fail(exc.user_message, 2) from None
+        name = ""
+    return IntentSession(
+        ws.root,
+        ws.spec_dir,
+        ws.transcripts_dir,
+        ws.state_dir,
+        ws.checkpoints_db,
+        factory,
+        name,
+        index_db=ws.state_db,
+        builds_dir=ws.builds_dir,
+    )
+
+
+@contextmanager
+def _locked(ws: Workspace, purpose: str) -> Iterator[None]:
+    """Hold the workspace lock, or exit 3 naming its holder."""
+    from app.lock import LockedError, WorkspaceLock
+
+    try:
+        lock = WorkspaceLock(ws.lock_path).acquire(purpose)
+    except LockedError as exc:
+        raise _fail(str(exc), 3) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Run a session call, mapping refusals and failures to one line and an exit code."""
+    from agents import ModelCallError, ModelConfigError
+    from graphs.intent import IntentError
+    from specs import HistoryError, IdRegisterError
+    from transcripts import LedgerError
+
+    try:
+        return fn()
+    except ModelConfigError as exc:
+        raise _fail(exc.user_message, 2) from None
+    except ModelCallError as exc:
+        raise _fail(exc.user_message, 4) from None
+    except (IntentError, HistoryError, IdRegisterError) as exc:
+        raise _fail(str(exc), 1) from None
+    except (LedgerError, ValueError) as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _print_outcome(outcome: TurnOutcome, streamed: bool, as_json: bool) -> None:
+    """Show a turn's outcome and exit with its code."""
+    from graphs.intent import render_proposal
+
+    if as_json:
+        _dump(outcome.model_dump(mode="json"))
+    else:
+        if streamed and outcome.kind != "reply":
+            _out("\n")
+        if outcome.superseded:
+            typer.echo(
+                f"note: {outcome.superseded} was dropped unreviewed by this message.", err=True
+            )
+        if outcome.kind in ("proposal", "refused") and outcome.proposal is not None:
+            _out(render_proposal(outcome.proposal))
+            if outcome.kind == "proposal":
+                _out("Review: charter accept [--edit] | charter reject [--reason TEXT]\n")
+        elif outcome.kind == "question":
+            _out(f"Question ({outcome.reply_id}): {outcome.text}\n")
+        elif outcome.kind == "reply":
+            _out("\n" if streamed else (outcome.text or "") + "\n")
+    if outcome.kind == "error":
+        raise _fail(
+            f"{outcome.text} (your message {outcome.message_id} is kept in the ledger; "
+            "nothing was changed)",
+            4,
+        )
+    if outcome.kind == "refused":
+        if not as_json:
+            typer.echo("charter: the proposal was refused; nothing was changed.", err=True)
+        raise typer.Exit(1)
+
+
+def _turn(
+    run: Callable[[IntentSession, Callable[[str], None] | None], TurnOutcome],
+    purpose: str,
+    as_json: bool,
+) -> None:
+    """Run one scribe turn under the lock and print its outcome."""
+    ws = _workspace()
+    streamed = False
+
+    def on_token(text: str) -> None:
+        """Stream the scribe's text as it arrives (plain output only)."""
+        nonlocal streamed
+        streamed = True
+        _out(text)
+
+    with _locked(ws, purpose):
+        session = _open_session(ws, need_model=True)
+        try:
+            outcome = _guard(lambda: run(session, None if as_json else on_token))
+        finally:
+            session.close()
+    _print_outcome(outcome, streamed, as_json)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def say_command(
+    message: str = typer.Argument(..., help="What you want; `-` reads it from stdin verbatim."),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+) -> None:
+    """Tell the scribe something: prints a proposal (as a diff), a question or a reply.
+
+    A proposal still pending review is dropped (recorded as superseded). A LOCKED requirement
+    is changed only when your message names its ID (e.g. "change ING-3 to ...").
+    """
+    text = _read_text(message, "message")
+    _turn(lambda s, cb: s.say(text, on_token=cb), "charter say", as_json)
+
+
+def answer_command(
+    qid: str = typer.Argument(..., help="The builder question's ID (see the build's questions)."),
+    text: str = typer.Argument(..., help="Your answer; `-` reads it from stdin verbatim."),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+) -> None:
+    """Answer a builder question: recorded verbatim, then the scribe proposes the spec change."""
+    answer = _read_text(text, "answer")
+    _turn(lambda s, cb: s.answer(qid, answer, on_token=cb), "charter answer", as_json)
+
+
+def _pending_or_exit(session: IntentSession, as_json: bool) -> PendingProposal:
+    """The pending proposal, or exit 1 saying nothing is pending."""
+    pending = _guard(session.pending)
+    if pending is None:
+        if as_json:
+            _dump({"pending": None})
+        raise _fail(f"nothing is pending review in session {session.session}", 1)
+    return pending
+
+
+def pending_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the proposal as JSON."),
+) -> None:
+    """Show the proposal waiting for review in the current session (exit 1 if none)."""
+    from graphs.intent import render_proposal
+
+    session = _open_session(_workspace(), need_model=False)
+    try:
+        pending = _pending_or_exit(session, as_json)
+    finally:
+        session.close()
+    if as_json:
+        _dump({"pending": pending.model_dump(mode="json")})
+    else:
+        _out(render_proposal(pending))
+
+
+def _edit_items(ws: Workspace, pending: PendingProposal) -> dict[int, str]:
+    """Open $VISUAL/$EDITOR on the proposal's requirement texts; return the texts as saved."""
+    import tomli_w
+
+    items = [
+        {"index": i.index, "id": i.req_id or "", "op": i.op, "text": i.text or ""}
+        for i in pending.items
+        if i.op in ("add_requirement", "modify_requirement")
+    ]
+    if not items:
+        raise _fail(f"{pending.id} has no requirement texts to edit", 2)
+    path = ws.state_dir / f"edit-{pending.id}.toml"
+    path.write_text(EDIT_HEADER + tomli_w.dumps({"item": items}), encoding="utf-8")
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+    except OSError as exc:
+        raise _fail(f"cannot run the editor {editor!r}: {exc.strerror}; set EDITOR", 2) from None
+    if done.returncode != 0:
+        raise _fail(f"the editor exited with status {done.returncode}; nothing was accepted", 1)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        edited = {int(x["index"]): str(x["text"]) for x in data.get("item", [])}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise _fail(
+            f"{path}: cannot read the edited items ({exc}); nothing was accepted", 2
+        ) from None
+    path.unlink(missing_ok=True)
+    return edited
+
+
+def accept_command(
+    edit: bool = typer.Option(False, "--edit", help="Edit the proposed texts in $EDITOR first."),
+    as_json: bool = typer.Option(False, "--json", help="Print the commit as JSON."),
+) -> None:
+    """Accept the pending proposal: ONE commit with the spec change and your words."""
+    ws = _workspace()
+    with _locked(ws, "charter accept"):
+        session = _open_session(ws, need_model=False)
+        try:
+            pending = _pending_or_exit(session, as_json)
+            edits = _edit_items(ws, pending) if edit else {}
+            sha = _guard(lambda: session.accept_edited(edits))
+        finally:
+            session.close()
+    if as_json:
+        _dump({"commit": sha, "proposal": pending.id})
+    else:
+        _out(f"Committed {sha[:12]}: {pending.summary} ({pending.id})\n")
+
+
+def reject_command(
+    reason: str | None = typer.Option(None, "--reason", help="Why; the scribe reads it next turn."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Reject the pending proposal (the reason is recorded verbatim)."""
+    ws = _workspace()
+    with _locked(ws, "charter reject"):
+        session = _open_session(ws, need_model=False)
+        try:
+            pending = _pending_or_exit(session, as_json)
+            _guard(lambda: session.reject(reason))
+        finally:
+            session.close()
+    if as_json:
+        _dump({"rejected": pending.id, "reason": reason})
+    else:
+        _out(f"Rejected {pending.id}.\n")
+
+
+def confirm_command(
+    req_id: str = typer.Argument(..., help="The inferred requirement to confirm, e.g. ING-2."),
+    note: str | None = typer.Option(None, "--note", help="Your words; quoted in the provenance."),
+    as_json: bool = typer.Option(False, "--json", help="Print the commit as JSON."),
+) -> None:
+    """Confirm an inferred requirement: recorded verbatim and committed."""
+    from specs import REQ_ID_RE
+
+    if not REQ_ID_RE.match(req_id):
+        raise _fail(f"{req_id!r} is not a requirement ID like ING-2", 2)
+    ws = _workspace()
+    with _locked(ws, "charter confirm"):
+        session = _open_session(ws, need_model=False)
+        try:
+            sha = _guard(lambda: session.confirm(req_id, note))
+        finally:
+            session.close()
+    if as_json:
+        _dump({"commit": sha, "requirement": req_id})
+    else:
+        _out(f"Committed {sha[:12]}: {req_id} confirmed\n")
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+def _ledger_op(fn: Callable[[IntentSession], T], purpose: str | None) -> T:
+    """Run a session-management call (under the lock when it writes)."""
+    ws = _workspace()
+    session = _open_session(ws, need_model=False)
+    try:
+        if purpose is None:
+            return _guard(lambda: fn(session))
+        with _locked(ws, purpose):
+            return _guard(lambda: fn(session))
+    finally:
+        session.close()
+
+
+@session_app.command("new")
+def session_new(
+    as_json: bool = typer.Option(False, "--json", help="Print the session as JSON."),
+) -> None:
+    """Start a new session and make it current."""
+    sid = _ledger_op(lambda s: s.new_session(), "charter session new")
+    _dump({"session": sid}) if as_json else _out(f"{sid}\n")
+
+
+@session_app.command("list")
+def session_list(
+    as_json: bool = typer.Option(False, "--json", help="Print the sessions as JSON."),
+) -> None:
+    """List the sessions, oldest first; the current one is marked `*`."""
+
+    def both(s: IntentSession) -> tuple[str, list[Any]]:
+        return s.session, s.sessions()
+
+    current, infos = _ledger_op(both, None)
+    if as_json:
+        _dump({"current": current, "sessions": [i.model_dump(mode="json") for i in infos]})
+        return
+    lines = [
+        f"{'*' if i.id == current else ' '} {i.id}  {i.count:>5} records"
+        + (
+            f"  {i.first_ts[:16].replace('T', ' ')} .. {i.last_ts[:16].replace('T', ' ')}"
+            if i.first_ts and i.last_ts
+            else ""
+        )
+        for i in infos
+    ]
+    _out("".join(line + "\n" for line in lines))
+
+
+@session_app.command("switch")
+def session_switch(
+    session_id: str = typer.Argument(..., help="The session to make current."),
+    as_json: bool = typer.Option(False, "--json", help="Print the session as JSON."),
+) -> None:
+    """Make an existing session current."""
+    _ledger_op(lambda s: s.switch_session(session_id), "charter session switch")
+    _dump({"session": session_id}) if as_json else _out(f"{session_id}\n")

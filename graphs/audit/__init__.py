@@ -1,0 +1,62 @@
+"""The audit: model-assisted and intent-aware checks of a spec revision, stored per revision.
+
+Public surface:
+- `run_audit(AuditRequest) -> AuditResult`: audit one revision (model calls only for cache misses);
+- `load_findings(state_db, revision)`, `load_run`, `unresolved_errors(state_db, spec_files)`,
+  `find_finding(state_db, finding_id)`: stored results, never a model call;
+- `revision_key(spec_files)`: the key findings are stored under;
+- `spec_dir_files(spec_dir)`, `user_records(ledger)`, `locked_history(...)`: the workspace
+  inputs of an audit (the working tree's spec, the user's messages, LOCKED changes in history);
+- `load_fixes(state_db, finding=None)`: the fix requests made so far;
+- `request_fix(...)`: hand a finding to the scribe as a reviewed proposal (see `graphs.audit.fix`).
+"""
+
+from graphs.audit.findings import (
+    AuditFinding,
+    Evidence,
+    FindingKind,
+    finding_id,
+    sort_findings,
+)
+from graphs.audit.fix import FINDING_TRAILER, FIX_KIND, request_fix
+from graphs.audit.graph import AuditRequest, AuditResult, run_audit
+from graphs.audit.history import locked_history, spec_dir_files, user_records
+from graphs.audit.intent import LockedChange
+from graphs.audit.store import (
+    AuditRun,
+    AuditStore,
+    FixRequest,
+    find_finding,
+    load_findings,
+    load_fixes,
+    load_run,
+    revision_key,
+    unresolved_errors,
+)
+
+__all__ = [
+    "FINDING_TRAILER",
+    "FIX_KIND",
+    "AuditFinding",
+    "AuditRequest",
+    "AuditResult",
+    "AuditRun",
+    "AuditStore",
+    "Evidence",
+    "FindingKind",
+    "FixRequest",
+    "LockedChange",
+    "find_finding",
+    "finding_id",
+    "load_findings",
+    "load_fixes",
+    "load_run",
+    "locked_history",
+    "request_fix",
+    "revision_key",
+    "run_audit",
+    "sort_findings",
+    "spec_dir_files",
+    "unresolved_errors",
+    "user_records",
+]

@@ -1,0 +1,545 @@
+"""Checking a proposal in code before anyone reviews it: provenance, IDs, LOCKED items, validity.
+
+Nothing the model claims is trusted here:
+
+- An explicit item's quote must occur verbatim in a cited user message (looked up in the ledger);
+  otherwise the item is downgraded to inferred with the reason `not found verbatim in m-0007:
+  "<quote>"`, and the view shows it so.
+- IDs of new requirements are allocated by code from the ID register (section prefix + number,
+  never reusing a retired number).
+- LOCKED rule: modifying, removing or moving a LOCKED requirement (also by removing its
+  section) is refused unless the user's message that started the turn names that requirement by
+  its ID (e.g. "change ING-3 to ..."); naming it is what makes the message explicitly about it.
+- The resulting spec is validated; ERROR findings that the spec did not already have refuse the
+  proposal, as do items that do not apply (unknown ID, file or section).
+
+The check works on the spec files as they are on disk at proposal time and records their hashes,
+so that an accept can refuse when the files changed in between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel, Field
+
+from agents import Proposal, ProposalItem
+from specs import (
+    Finding,
+    IdRegister,
+    Provenance,
+    ProvenanceKind,
+    Requirement,
+    Section,
+    Severity,
+    Spec,
+    SpecFile,
+    parse_bytes,
+    render_file,
+    section_prefix,
+    validate,
+)
+
+MessageText = Callable[[str], str | None]
+REGISTER = ".ids.toml"
+SPEC_SUFFIX = ".md"
+
+
+class Edit(BaseModel):
+    """A user's replacement text for one item, and the ledger record holding it verbatim."""
+
+    record: str
+    text: str
+
+
+class CheckedItem(BaseModel):
+    """One proposal item after code checked it: resolved IDs and verified provenance."""
+
+    index: int = Field(description="1-based position in the proposal")
+    op: str
+    req_id: str | None = None
+    file: str | None = None
+    section: str | None = None
+    text: str | None = Field(default=None, description="the requirement text after the change")
+    old_text: str | None = None
+    locked: bool = False
+    new_title: str | None = None
+    provenance: str = Field(description="explicit or inferred, after verification")
+    messages: list[str] = Field(default_factory=list)
+    quote: str | None = None
+    reason: str | None = None
+    downgraded: str | None = Field(
+        default=None, description="why an item claimed explicit is shown as inferred"
+    )
+    edit: str | None = Field(default=None, description="ledger ID of the user's edit, if any")
+    removed: dict[str, str] = Field(
+        default_factory=dict, description="remove_section: the requirements removed with it"
+    )
+
+    @property
+    def badge(self) -> str:
+        """E, I or C, plus L when the requirement is LOCKED."""
+        letter = {"explicit": "E", "inferred": "I", "confirmed": "C"}[self.provenance]
+        return letter + ("L" if self.locked else "")
+
+
+class CheckResult(BaseModel):
+    """The checked proposal: items, the changed files' old and new text, and the findings."""
+
+    items: list[CheckedItem] = Field(default_factory=list)
+    files: dict[str, str] = Field(
+        default_factory=dict, description="changed spec files (spec-dir relative) → new text"
+    )
+    old_files: dict[str, str] = Field(default_factory=dict, description="their text before")
+    ids_toml: str | None = Field(default=None, description="new .ids.toml text, if it changed")
+    old_ids_toml: str | None = Field(default=None, description=".ids.toml text before")
+    base: dict[str, str] = Field(
+        default_factory=dict, description="sha256 of every spec file and the register at check"
+    )
+    findings: list[Finding] = Field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        """Whether an ERROR finding refuses the proposal."""
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+# -- the spec dir on disk -----------------------------------------------------------------------
+
+
+def read_spec_dir(spec_dir: Path) -> dict[str, bytes]:
+    """Every spec file (`*.md`, recursively) and the register, by spec-dir relative path."""
+    out: dict[str, bytes] = {}
+    if not spec_dir.is_dir():
+        return out
+    for path in spec_dir.rglob("*"):
+        if path.is_file() and (path.suffix == SPEC_SUFFIX or path.name == REGISTER):
+            out[path.relative_to(spec_dir).as_posix()] = path.read_bytes()
+    return out
+
+
+@lru_cache(maxsize=256)
+def _parse(path: str, data: bytes) -> tuple[SpecFile | None, tuple[Finding, ...]]:
+    """Parse one spec file; cached by content, since a long-lived session re-reads the same
+    files every turn. Callers never mutate the result (the checker copies files it changes)."""
+    parsed, findings = parse_bytes(data, path)
+    return parsed, tuple(findings)
+
+
+def parse_spec_text(path: str, text: str) -> tuple[SpecFile | None, list[Finding]]:
+    """Parse one file's text (cached), as `specs.parse_bytes` would."""
+    parsed, findings = _parse(path, text.encode("utf-8"))
+    return parsed, list(findings)
+
+
+def load_spec(files: Mapping[str, bytes]) -> Spec:
+    """The spec of `read_spec_dir`'s files (Markdown only, sorted by path), parsed with a cache."""
+    parsed = [_parse(p, files[p])[0] for p in sorted(files) if p.endswith(SPEC_SUFFIX)]
+    return Spec(files=[f for f in parsed if f is not None])
+
+
+def fingerprint(files: Mapping[str, bytes]) -> dict[str, str]:
+    """sha256 per file, to notice any change on disk between proposal and accept."""
+    return {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
+
+
+def changed_since(spec_dir: Path, base: Mapping[str, str]) -> list[str]:
+    """The spec-dir relative paths that differ from `base` (added, removed or edited)."""
+    now = fingerprint(read_spec_dir(spec_dir))
+    return sorted(p for p in set(now) | set(base) if now.get(p) != base.get(p))
+
+
+# -- the LOCKED rule ----------------------------------------------------------------------------
+
+
+def names_requirement(message: str, req_id: str) -> bool:
+    """Whether a message names a requirement ID as a word (`ING-3`, not `ING-30`, not `XING-3`)."""
+    pattern = rf"(?<![A-Za-z0-9-]){re.escape(req_id)}(?![0-9])"
+    return re.search(pattern, message, flags=re.IGNORECASE) is not None
+
+
+# -- applying items -----------------------------------------------------------------------------
+
+
+class _Work:
+    """The spec being changed: files copied on first touch, so untouched files stay shared."""
+
+    def __init__(self, spec: Spec) -> None:
+        """Start from the spec as loaded."""
+        self.files: dict[str, SpecFile] = {f.path: f for f in spec.files}
+        self.touched: set[str] = set()
+        self.created: set[str] = set()
+
+    def spec(self) -> Spec:
+        """The current state as a Spec (files sorted by path)."""
+        return Spec(files=[self.files[p] for p in sorted(self.files)])
+
+    def get(self, path: str) -> SpecFile | None:
+        """A file for writing (copied once), or None."""
+        f = self.files.get(path)
+        if f is None:
+            return None
+        if path not in self.touched:
+            f = f.model_copy(deep=True)
+            self.files[path] = f
+            self.touched.add(path)
+        return f
+
+    def create(self, path: str, title: str) -> SpecFile:
+        """A new, empty spec file."""
+        f = SpecFile(path=path, title=title)
+        self.files[path] = f
+        self.touched.add(path)
+        self.created.add(path)
+        return f
+
+    def locate(self, req_id: str) -> tuple[SpecFile, Section, Requirement] | None:
+        """Find a requirement and make its file writable."""
+        for f in list(self.files.values()):
+            for s in f.sections:
+                for r in s.requirements:
+                    if r.id == req_id:
+                        writable = self.get(f.path)
+                        assert writable is not None
+                        return _find_req(writable, req_id)
+        return None
+
+
+def _find_req(f: SpecFile, req_id: str) -> tuple[SpecFile, Section, Requirement] | None:
+    """A requirement within one file."""
+    for s in f.sections:
+        for r in s.requirements:
+            if r.id == req_id:
+                return f, s, r
+    return None
+
+
+def _find_section(f: SpecFile, title: str) -> Section | None:
+    """A section by exact title, else by case-insensitive title."""
+    wanted = title.strip().lstrip("#").strip()
+    exact = next((s for s in f.sections if s.title == wanted), None)
+    if exact is not None:
+        return exact
+    return next((s for s in f.sections if s.title.casefold() == wanted.casefold()), None)
+
+
+def _title_from_path(path: str) -> str:
+    """A readable `#` title for a new file: `rate-limits.md` → `Rate limits`."""
+    stem = PurePosixPath(path).stem.replace("-", " ").replace("_", " ").strip()
+    return stem[:1].upper() + stem[1:] if stem else "Spec"
+
+
+class _Checker:
+    """Applies the items of one proposal to a working copy of the spec, collecting findings."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        register: IdRegister,
+        *,
+        spec_dir_name: str,
+        trigger_id: str,
+        trigger_text: str,
+        message_text: MessageText,
+    ) -> None:
+        """Prepare to apply items to `spec`, allocating from `register`."""
+        self.work = _Work(spec)
+        self.register = register
+        self.spec_dir_name = spec_dir_name
+        self.trigger_id = trigger_id
+        self.trigger_text = trigger_text
+        self.message_text = message_text
+        self.findings: list[Finding] = []
+
+    def refuse(self, item: CheckedItem, code: str, message: str, file: str | None = None) -> None:
+        """Record why an item cannot be applied."""
+        where = f"item {item.index} ({item.op}{' ' + item.req_id if item.req_id else ''})"
+        self.findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                code=code,
+                message=f"{where}: {message}",
+                file=file or item.file or ".",
+                req_id=item.req_id,
+            )
+        )
+
+    def norm_path(self, path: str) -> str:
+        """A spec-dir relative POSIX path (tolerating a leading `specs/` or `./`)."""
+        p = PurePosixPath(path.strip().replace("\\", "/"))
+        parts = [x for x in p.parts if x not in (".", "")]
+        if len(parts) > 1 and parts[0] == self.spec_dir_name:
+            parts = parts[1:]
+        return "/".join(parts)
+
+    def verify(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Keep an explicit claim only if its quote is verbatim in a cited user message."""
+        if item.provenance == "inferred":
+            checked.provenance, checked.reason = "inferred", " ".join((item.reason or "").split())
+            return
+        quote = item.quote or ""
+        found = [m for m in dict.fromkeys(item.messages) if quote in (self.message_text(m) or "")]
+        if found:
+            checked.provenance, checked.messages, checked.quote = "explicit", found, quote
+            return
+        cited = ", ".join(item.messages)
+        checked.provenance = "inferred"
+        checked.reason = f'not found verbatim in {cited}: "{" ".join(quote.split())}"'
+        checked.downgraded = checked.reason
+
+    def provenance(self, checked: CheckedItem) -> Provenance:
+        """The provenance line a changed requirement gets."""
+        if checked.provenance == "explicit":
+            return Provenance(
+                kind=ProvenanceKind.EXPLICIT, messages=checked.messages, quote=checked.quote
+            )
+        return Provenance(kind=ProvenanceKind.INFERRED, reason=checked.reason)
+
+    def locked_ok(self, checked: CheckedItem, r: Requirement) -> bool:
+        """Apply the LOCKED rule to one requirement the item would change."""
+        if not r.locked or names_requirement(self.trigger_text, r.id):
+            return True
+        self.refuse(
+            checked,
+            "locked",
+            f"{r.id} is LOCKED and the user's message {self.trigger_id} does not name it; "
+            "leave it unchanged, or ask the user to name it",
+        )
+        return False
+
+    def target(self, checked: CheckedItem, path: str | None, title: str | None) -> Section | None:
+        """The section an item adds to or moves into."""
+        f = self.work.get(self.norm_path(path or ""))
+        if f is None:
+            self.refuse(checked, "unknown-file", f"no spec file {path!r}; add a section first")
+            return None
+        s = _find_section(f, title or "")
+        if s is None:
+            names = "; ".join(x.title for x in f.sections) or "none"
+            self.refuse(checked, "unknown-section", f"no section {title!r} in {f.path} ({names})")
+            return None
+        checked.file, checked.section = f.path, s.title
+        return s
+
+    def apply(self, index: int, item: ProposalItem, edit: Edit | None) -> CheckedItem:
+        """Apply one item (with the user's edit, when given) and return it checked."""
+        if edit is not None:
+            item = item.model_copy(
+                update={
+                    "text": edit.text,
+                    "provenance": "explicit",
+                    "messages": [edit.record],
+                    "quote": edit.text,
+                    "reason": None,
+                }
+            )
+        checked = CheckedItem(
+            index=index,
+            op=item.op,
+            req_id=item.id,
+            file=item.file,
+            section=item.section,
+            text=item.text,
+            new_title=item.new_title,
+            provenance=item.provenance,
+            edit=edit.record if edit else None,
+        )
+        self.verify(item, checked)
+        handler = getattr(self, f"op_{item.op}")
+        handler(item, checked)
+        return checked
+
+    def op_add_requirement(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Append a new requirement with a code-allocated ID to its section."""
+        s = self.target(checked, item.file, item.section)
+        if s is None:
+            return
+        spec = self.work.spec()
+        prefix = section_prefix(spec, checked.file or "", s.title, reserved=self.register.highest)
+        checked.req_id = self.register.allocate(prefix, spec)
+        checked.locked = bool(item.locked)
+        s.blocks.append(
+            Requirement(
+                id=checked.req_id,
+                text=(item.text or "").strip(),
+                locked=checked.locked,
+                provenance=self.provenance(checked),
+            )
+        )
+        checked.text = (item.text or "").strip()
+
+    def existing(self, checked: CheckedItem) -> tuple[SpecFile, Section, Requirement] | None:
+        """The requirement an item refers to, made writable; refuses unknown IDs."""
+        found = self.work.locate(checked.req_id or "")
+        if found is None:
+            self.refuse(checked, "unknown-requirement", f"no requirement {checked.req_id}")
+            return None
+        f, s, r = found
+        checked.file, checked.section, checked.old_text = f.path, s.title, r.text
+        checked.locked = r.locked
+        return found
+
+    def op_modify_requirement(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Change a requirement's text and/or LOCKED flag."""
+        found = self.existing(checked)
+        if found is None or not self.locked_ok(checked, found[2]):
+            return
+        r = found[2]
+        if item.text is not None:
+            r.text = item.text.strip()
+            r.provenance = self.provenance(checked)
+        if item.locked is not None:
+            r.locked = item.locked
+        checked.text, checked.locked = r.text, r.locked
+
+    def op_remove_requirement(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Remove a requirement (its ID stays retired)."""
+        found = self.existing(checked)
+        if found is None or not self.locked_ok(checked, found[2]):
+            return
+        _, s, r = found
+        s.blocks.remove(r)
+        checked.text = None
+
+    def op_move_requirement(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Move a requirement (ID and provenance kept) to the end of another section."""
+        found = self.existing(checked)
+        if found is None or not self.locked_ok(checked, found[2]):
+            return
+        _, source, r = found
+        checked.text = r.text
+        dest = self.target(checked, item.file, item.section)
+        if dest is None:
+            return
+        source.blocks.remove(r)
+        dest.blocks.append(r)
+
+    def op_add_section(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Add a `##` section at the end of a file, creating the file when it is new."""
+        path = self.norm_path(item.file or "")
+        checked.file = path
+        if not path.endswith(SPEC_SUFFIX) or path.startswith("/") or ".." in path.split("/"):
+            self.refuse(checked, "bad-file", f"{item.file!r} is not a spec file path like x.md")
+            return
+        f = self.work.get(path) or self.work.create(
+            path, (item.file_title or "").strip() or _title_from_path(path)
+        )
+        title = (item.section or "").strip()
+        if _find_section(f, title) is not None:
+            self.refuse(checked, "duplicate-section", f"{path} already has a section {title!r}")
+            return
+        f.sections.append(Section(title=title, level=2))
+        checked.section = title
+
+    def op_rename_section(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Rename a section of a file."""
+        f = self.work.get(self.norm_path(item.file or ""))
+        s = _find_section(f, item.section or "") if f is not None else None
+        if f is None or s is None:
+            self.refuse(checked, "unknown-section", f"no section {item.section!r} in {item.file}")
+            return
+        new = (item.new_title or "").strip()
+        if _find_section(f, new) is not None and new.casefold() != s.title.casefold():
+            self.refuse(checked, "duplicate-section", f"{f.path} already has a section {new!r}")
+            return
+        checked.file, checked.section, checked.new_title = f.path, s.title, new
+        s.title = new
+
+    def op_remove_section(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Remove a section with everything in it (LOCKED requirements must be named)."""
+        f = self.work.get(self.norm_path(item.file or ""))
+        s = _find_section(f, item.section or "") if f is not None else None
+        if f is None or s is None:
+            self.refuse(checked, "unknown-section", f"no section {item.section!r} in {item.file}")
+            return
+        checked.file, checked.section = f.path, s.title
+        if all([self.locked_ok(checked, r) for r in s.requirements]):
+            checked.removed = {r.id: r.text for r in s.requirements}
+            f.sections.remove(s)
+
+
+# -- the whole check ----------------------------------------------------------------------------
+
+
+def _key(f: Finding) -> tuple[str, str, str | None]:
+    """What makes two findings 'the same problem' across line shifts."""
+    return (f.code, f.file, f.req_id)
+
+
+def check_proposal(
+    spec_dir: Path,
+    proposal: Proposal,
+    *,
+    trigger_id: str,
+    trigger_text: str,
+    message_text: MessageText,
+    edits: Mapping[int, Edit] | None = None,
+) -> CheckResult:
+    """Check and apply `proposal` against the spec on disk; nothing is written.
+
+    `trigger_id`/`trigger_text` are the user's message that started the turn (for the LOCKED
+    rule); `message_text(id)` returns a user message's verbatim text or None; `edits` maps a
+    1-based item index to the user's replacement text.
+    """
+    on_disk = read_spec_dir(spec_dir)
+    base_spec = load_spec(on_disk)
+    register = IdRegister.from_bytes(on_disk.get(REGISTER), source=str(spec_dir / REGISTER))
+    register.observe(base_spec)
+    checker = _Checker(
+        base_spec,
+        register,
+        spec_dir_name=spec_dir.name,
+        trigger_id=trigger_id,
+        trigger_text=trigger_text,
+        message_text=message_text,
+    )
+    items = [
+        checker.apply(i, item, (edits or {}).get(i))
+        for i, item in enumerate(proposal.items, start=1)
+    ]
+    result = CheckResult(items=items, base=fingerprint(on_disk), findings=list(checker.findings))
+    work = checker.work
+    new_files: dict[str, SpecFile] = {}
+    for path in sorted(work.touched):
+        text = render_file(work.files[path])
+        old = on_disk.get(path, b"").decode("utf-8", errors="replace")
+        if text == old:
+            continue
+        parsed, parse_findings = parse_spec_text(path, text)
+        new_files[path] = parsed
+        result.files[path] = text
+        result.old_files[path] = old
+        result.findings += [f for f in parse_findings if f.severity is Severity.ERROR]
+    if not result.files and not result.refused:
+        result.findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                code="no-change",
+                message="the proposal does not change the spec",
+                file=".",
+            )
+        )
+    if result.refused:
+        return result
+    new_spec = Spec(files=[new_files.get(p, work.files[p]) for p in sorted(work.files)])
+    new_findings = validate(new_spec, message_text=message_text)
+    if any(f.severity is Severity.ERROR for f in new_findings):
+        before = Counter(_key(f) for f in validate(base_spec, message_text=message_text))
+        for f in new_findings:
+            if f.severity is Severity.ERROR and before[_key(f)] > 0:
+                before[_key(f)] -= 1
+            elif f.severity is Severity.ERROR or f.file in result.files:
+                result.findings.append(f)
+    else:
+        result.findings += [f for f in new_findings if f.file in result.files]
+    new_register = register.to_bytes()  # observed the base, plus what was allocated
+    if new_register != on_disk.get(REGISTER):
+        result.ids_toml = new_register.decode("utf-8")
+        old = on_disk.get(REGISTER)
+        result.old_ids_toml = old.decode("utf-8", errors="replace") if old is not None else None
+    return result

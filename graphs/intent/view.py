@@ -1,0 +1,127 @@
+"""What a turn gives back to its caller (CLI, TUI): the outcome and the proposal as reviewed.
+
+A proposal renders as a list of items with provenance badges (E explicit, I inferred, C
+confirmed, plus L for LOCKED) and the verbatim quotes, followed by one unified diff per changed
+spec file. The views are pydantic models so `--json` output and the TUI read the same data.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from graphs.intent.check import CheckedItem, CheckResult
+from specs import Finding, Severity
+
+_OP_MARK = {
+    "add_requirement": "+",
+    "modify_requirement": "~",
+    "remove_requirement": "-",
+    "move_requirement": ">",
+    "add_section": "+§",
+    "rename_section": "~§",
+    "remove_section": "-§",
+}
+
+
+class ProposalView(BaseModel):
+    """A checked proposal as the user reviews it."""
+
+    id: str = Field(description="p-0001")
+    session: str
+    message_id: str = Field(description="the user's message that started the turn")
+    summary: str
+    items: list[CheckedItem]
+    diff: str = Field(description="unified diff of every changed spec file")
+    findings: list[Finding] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list, description="changed files, workspace paths")
+    refused: bool = False
+    model: str = ""
+
+    def text(self) -> str:
+        """The proposal as plain text: header, items with badges and quotes, then the diff."""
+        return render_proposal(self)
+
+
+class TurnOutcome(BaseModel):
+    """How one turn ended."""
+
+    kind: Literal["proposal", "question", "reply", "refused", "error"]
+    session: str
+    message_id: str = Field(description="the user's ledger record for this turn")
+    reply_id: str | None = Field(default=None, description="the scribe's ledger record")
+    text: str | None = Field(default=None, description="question, reply or error sentence")
+    proposal: ProposalView | None = None
+    superseded: str | None = Field(
+        default=None, description="a pending proposal this turn replaced unreviewed"
+    )
+    model_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+class PendingProposal(ProposalView):
+    """The proposal waiting for review in the current session."""
+
+
+def item_line(item: CheckedItem) -> str:
+    """One item: badge, operation mark, ID and text (or what the section operation does)."""
+    mark = _OP_MARK.get(item.op, "?")
+    badge = f"[{item.badge}]"
+    if item.op == "add_section":
+        return f"{badge} {mark} section {item.section!r} in {item.file}"
+    if item.op == "rename_section":
+        return f"{badge} {mark} section {item.section!r} → {item.new_title!r} in {item.file}"
+    if item.op == "remove_section":
+        return f"{badge} {mark} section {item.section!r} in {item.file}"
+    if item.op == "move_requirement":
+        return f"{badge} {mark} {item.req_id} → {item.file} § {item.section}"
+    body = item.text if item.text is not None else item.old_text or ""
+    return f"{badge} {mark} {item.req_id or '?'}  {' '.join(body.split())}"
+
+
+def source_line(item: CheckedItem) -> str:
+    """Where the item came from: the verified quote, or the reason."""
+    if item.provenance == "explicit":
+        edited = " (your edit)" if item.edit else ""
+        return f'explicit ({", ".join(item.messages)}){edited}: "{item.quote}"'
+    if item.downgraded:
+        return f"inferred (claimed explicit): {item.downgraded}"
+    return f"inferred: {item.reason}"
+
+
+def unified_diff(check: CheckResult, spec_prefix: str) -> str:
+    """One unified diff per changed spec file, paths relative to the workspace root."""
+    out: list[str] = []
+    for path in sorted(check.files):
+        old = check.old_files.get(path, "")
+        where = f"{spec_prefix}/{path}" if spec_prefix not in ("", ".") else path
+        out.extend(
+            difflib.unified_diff(
+                old.splitlines(keepends=True),
+                check.files[path].splitlines(keepends=True),
+                fromfile=f"a/{where}" if old else "/dev/null",
+                tofile=f"b/{where}",
+                n=2,
+            )
+        )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+
+
+def render_proposal(view: ProposalView) -> str:
+    """The review text of a proposal (what `charter say` and `charter pending` print)."""
+    state = " (refused)" if view.refused else ""
+    lines = [f"Proposal {view.id}{state}: {view.summary}", ""]
+    for item in view.items:
+        lines.append(f"  {item.index}. {item_line(item)}")
+        lines.append(f"       {source_line(item)}")
+    problems = [f for f in view.findings if f.severity is not Severity.INFO]
+    if problems:
+        lines += ["", "Findings:"]
+        lines += [f"  {f.severity.value} {f.location()} {f.message}" for f in problems]
+    if view.diff:
+        lines += ["", view.diff.rstrip("\n")]
+    lines.append("")
+    lines.append("Badges: E explicit, I inferred, C confirmed, L LOCKED.")
+    return "\n".join(lines) + "\n"

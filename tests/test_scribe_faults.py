@@ -1,0 +1,141 @@
+"""When the model endpoint misbehaves, or the process dies: the user's words are never lost and
+nothing is committed half-way.
+
+Endpoint faults run the CLI in-process (Typer's runner, same code path as the shell); the crash
+test kills a real `charter` process with SIGKILL while a proposal awaits review.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_charter
+from tests.fakellm import FakeLLM
+from tests.scribe_support import add, cli, configure, head, ledger_records, proposal, seed
+
+BAD_PROPOSAL = {"summary": "nothing in it", "items": []}
+
+FAULTS = {
+    "timeout": "did not answer within 1 s",
+    "429": "HTTP 429",
+    "500": "HTTP 500",
+    "malformed": "not valid JSON",
+    "schema": "did not match its schema after 3 tries",
+    "cut": "closed the connection in the middle of its reply",
+    "empty": "empty reply",
+}
+
+
+def _script_fault(llm: FakeLLM, kind: str) -> None:
+    """Queue one fault the way a real endpoint would produce it."""
+    if kind == "timeout":
+        llm.fault("timeout", delay=3)
+    elif kind == "malformed":
+        llm.fault("malformed", times=3)  # the original call and both repair rounds
+    elif kind == "schema":
+        for _ in range(3):
+            llm.tool_call("propose_change", BAD_PROPOSAL)
+    else:
+        llm.fault(kind)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("kind", list(FAULTS))
+def test_endpoint_fault_is_one_sentence_exit_4_and_changes_nothing(
+    workspace: Path, llm: FakeLLM, kind: str
+) -> None:
+    """Each fault: exit 4, one clear line, the message kept in the ledger, HEAD unchanged."""
+    configure(workspace, timeout=1.0)
+    base = seed(workspace)
+    _script_fault(llm, kind)
+    message = f"please handle {kind}\r\n\twith ünïcode"
+    said = cli(workspace, "say", message, env=llm.env())
+    assert said.code == 4, (said.out, said.err)
+    # In-process, the scripted server's own connection-reset notices share stderr: skip them.
+    ours = [line for line in said.err.splitlines() if line.startswith("charter: ")]
+    assert len(ours) == 1, said.err
+    assert FAULTS[kind] in ours[0]
+    assert "m-0001 is kept in the ledger" in ours[0]
+    assert "Traceback" not in said.out
+    records = ledger_records(workspace)
+    assert records[0]["text"] == message and records[0]["role"] == "user"
+    assert records[-1]["kind"] == "error"
+    assert head(workspace) == base
+    assert cli(workspace, "pending").code == 1
+    assert not (workspace / "specs" / ".ids.toml").exists()
+
+
+def test_schema_failures_are_sent_back_and_a_repair_succeeds(workspace: Path, llm: FakeLLM) -> None:
+    """A malformed and then an invalid call go back with the error; the third call counts."""
+    configure(workspace)
+    seed(workspace)
+    llm.fault("malformed")
+    llm.tool_call("propose_change", BAD_PROPOSAL)
+    llm.tool_call(
+        "propose_change", proposal("batches", add("The service MUST accept batches.", "batches"))
+    )
+    said = cli(workspace, "say", "batches please", "--json", env=llm.env())
+    assert said.code == 0, said.err
+    assert json.loads(said.out)["kind"] == "proposal"
+    second, third = llm.messages(1)[-1], llm.messages(2)[-1]
+    assert second["role"] == "tool" and "not valid JSON" in second["content"]
+    assert third["role"] == "tool" and "items" in third["content"]
+    assert "at least 1 item" in third["content"]
+
+
+def test_sigkill_with_a_pending_proposal_then_next_start_accepts(
+    workspace: Path, llm: FakeLLM
+) -> None:
+    """A process dies (SIGKILL) with a proposal awaiting review; the next start accepts it."""
+    configure(workspace)
+    base = seed(workspace)
+    llm.tool_call(
+        "propose_change",
+        proposal("batches", add("The service MUST accept batches.", "batches of events")),
+    )
+    said = run_charter("say", "batches of events", "--json", cwd=workspace, env=llm.env())
+    assert said.code == 0, said.err
+    proposed = json.loads(said.out)["proposal"]
+
+    # `accept --edit` holds the lock and waits in the editor: kill it (and its editor) there.
+    env = {**os.environ, **llm.env(), "EDITOR": "sleep 600", "VISUAL": ""}
+    proc = subprocess.Popen(
+        [sys.executable, "-P", "-m", "app.cli", "accept", "--edit"],
+        cwd=workspace,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    edit_file = workspace / ".charter" / f"edit-{proposed['id']}.toml"
+    deadline = time.monotonic() + 60
+    while not edit_file.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert edit_file.exists(), "the accept never reached the editor"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert head(workspace) == base
+
+    pending = run_charter("pending", "--json", cwd=workspace)
+    assert pending.code == 0, pending.err
+    assert json.loads(pending.out)["pending"] == proposed
+    accepted = run_charter("accept", cwd=workspace)
+    assert accepted.code == 0, accepted.err
+    assert (
+        "Charter-Proposal: p-0001"
+        in subprocess.run(
+            ["git", "log", "-1", "--format=%B"],
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert [r.get("kind") for r in ledger_records(workspace)].count("accept") == 1
