@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -27,9 +28,10 @@ cli = typer.Typer(
 @cli.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
-    directory: Path | None = typer.Option(
-        None, "-C", "--directory", help="Run as if started in DIRECTORY (like git -C)."
-    ),
+    directory: Annotated[
+        Path | None,
+        typer.Option("-C", "--directory", help="Run as if started in DIRECTORY (like git -C)."),
+    ] = None,
 ) -> None:
     """Charter: with no command, open the TUI on the workspace around the current directory."""
     if directory is not None:

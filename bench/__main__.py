@@ -13,7 +13,9 @@ from bench.harness import Result
 
 def main(selected: list[str]) -> int:
     """Run the selected (default: all) benchmark modules; exit 1 if one crashed."""
-    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
+    )
     if selected:
         names = [n for n in names if any(s in n for s in selected)]
     crashed = False

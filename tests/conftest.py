@@ -27,16 +27,23 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     """Give each test its own HOME with a git identity, and strip model-related variables."""
     home = tmp_path_factory.mktemp("home")
     (home / ".gitconfig").write_text(
-        "[user]\n\tname = Test User\n\temail = test@example.com\n"
-        "[init]\n\tdefaultBranch = main\n",
+        "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for var in (*SECRET_VARS, "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
-                "GIT_COMMITTER_EMAIL", "GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE"):
+    for var in (
+        *SECRET_VARS,
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "GIT_DIR",
+        "GIT_INDEX_FILE",
+        "GIT_WORK_TREE",
+    ):
         monkeypatch.delenv(var, raising=False)
     return home
 
@@ -51,7 +58,10 @@ class Result:
 
 
 def run_charter(
-    *args: str, cwd: Path, input: str | bytes | None = None, env: dict[str, str] | None = None,
+    *args: str,
+    cwd: Path,
+    input: str | bytes | None = None,
+    env: dict[str, str] | None = None,
     timeout: float = 60,
 ) -> Result:
     """Run the real `charter` CLI in a subprocess, as a user would from a shell."""
@@ -62,10 +72,16 @@ def run_charter(
         # -P: don't put cwd on sys.path, or a workspace's `specs/` and `transcripts/` dirs would
         # shadow the packages of the same names (as with the `charter` console script).
         [sys.executable, "-P", "-m", "app.cli", *args],
-        cwd=cwd, input=data, capture_output=True, env=full_env, timeout=timeout, check=False,
+        cwd=cwd,
+        input=data,
+        capture_output=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
     )
-    return Result(proc.returncode, proc.stdout.decode(errors="replace"),
-                  proc.stderr.decode(errors="replace"))
+    return Result(
+        proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    )
 
 
 @pytest.fixture
