@@ -1,0 +1,334 @@
+"""`charter build`, `charter builds` and `charter questions`: running and inspecting builds.
+
+`charter build` is the build's own process (the TUI launches the same command): it prints a line
+per task state change (and a progress bar on a terminal), and `--json` prints a final summary.
+Builds do not take the workspace lock: they read git objects and write only inside their own
+`.charter/builds/<id>/` (and the content-addressed response cache). Exit codes: 0 every task
+done (or the plan written with --plan-only), 1 a task failed or asked a question, validation or
+plan errors, or a replay missed the cache; 2 bad input (unknown revision or build); 3 the build
+is running in another process; 4 the model endpoint failed or is not configured.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from app.workspace import Workspace
+    from graphs.build import BuildEvent, BuildOutcome, BuildQuestion, BuildRecord
+
+
+def register(cli: typer.Typer) -> None:
+    """Mount `build`, `builds` and `questions` on the root CLI."""
+    cli.command("build")(build_command)
+    cli.command("builds")(builds_command)
+    cli.command("questions")(questions_command)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    """Print a one-line error and return the Exit to raise."""
+    typer.echo(f"charter: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _dump(doc: Any) -> None:
+    """Print one JSON document with a stable key order."""
+    typer.echo(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def _workspace() -> Workspace:
+    """Open the workspace around the current directory, or exit 2 with the reason."""
+    from app.config import ConfigError
+    from app.workspace import WorkspaceError, open_workspace
+
+    try:
+        return open_workspace()
+    except (WorkspaceError, ConfigError) as exc:
+        raise _fail(str(exc), 2) from None
+
+
+class _Progress:
+    """Prints build events: a line per task state change, plus a bar on a terminal."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        """`quiet` (for --json) sends the lines to stderr and skips the bar."""
+        self.quiet = quiet
+        self.bar: Any = None
+        self.bar_task: Any = None
+        if not quiet and sys.stdout.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.bar = Progress(
+                TextColumn("build"), BarColumn(), MofNCompleteColumn(), transient=True
+            )
+            self.bar.start()
+
+    def __call__(self, event: BuildEvent) -> None:
+        """Print one event."""
+        line = f"[{event.done}/{event.total}] {event.message}" if event.total else event.message
+        if self.bar is not None:
+            if self.bar_task is None and event.total:
+                self.bar_task = self.bar.add_task("build", total=event.total)
+            if self.bar_task is not None:
+                self.bar.update(self.bar_task, completed=event.done, total=event.total)
+            self.bar.console.print(line, markup=False, highlight=False)
+        else:
+            typer.echo(line, err=self.quiet)
+
+    def stop(self) -> None:
+        """Remove the bar."""
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def build_command(
+    rev: str = typer.Argument("HEAD", help="The committed revision to build (default HEAD)."),
+    plan_only: bool = typer.Option(False, "--plan-only", help="Stop after writing plan.toml."),
+    plan: str | None = typer.Option(
+        None, "--plan", metavar="FILE", help="Build an edited plan.toml (no planner call)."
+    ),
+    replay: str | None = typer.Option(
+        None, "--replay", metavar="BUILD_ID", help="Reproduce a build from cached responses only."
+    ),
+    resume: str | None = typer.Option(
+        None, "--resume", metavar="BUILD_ID", help="Finish a stopped build."
+    ),
+    force: bool = typer.Option(False, "--force", help="Build despite spec validation ERRORs."),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Ask the model again: no cached response, no reused task."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", min=1, max=64, help="Tasks run in parallel (default [build])."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a final summary as JSON."),
+) -> None:
+    """Build the spec at REV in .charter/builds/<id>/ (isolated: sees only that commit)."""
+    from agents import ModelError
+    from graphs.build import (
+        BuildBusyError,
+        BuildInputError,
+        BuildRequest,
+        NothingToResume,
+        run_build,
+    )
+
+    given = sum(x is not None and x is not False for x in (plan, replay, resume))
+    if given > 1:
+        raise _fail("use only one of --plan, --replay and --resume", 2)
+    if (replay or resume) and (plan_only or rev != "HEAD"):
+        raise _fail("--replay and --resume take no REV and no --plan-only", 2)
+    ws = _workspace()
+    settings = ws.config.build
+    request = BuildRequest(
+        root=ws.root,
+        spec_dir=ws.spec_dir,
+        builds_dir=ws.builds_dir,
+        cache_dir=ws.state_dir / "cache",
+        model=ws.config.model,
+        concurrency=concurrency or settings.concurrency,
+        max_fix_attempts=settings.max_fix_attempts,
+        verify_timeout=settings.verify_timeout,
+        rev=rev,
+        plan_file=Path(plan).resolve() if plan is not None else None,
+        plan_only=plan_only,
+        replay=replay,
+        resume=resume,
+        force=force,
+        fresh=fresh,
+    )
+    progress = _Progress(quiet=as_json)
+    try:
+        outcome = run_build(request, progress)
+    except NothingToResume as exc:
+        raise _fail(str(exc), 1) from None
+    except BuildInputError as exc:
+        raise _fail(str(exc), 2) from None
+    except BuildBusyError as exc:
+        raise _fail(str(exc), 3) from None
+    except ModelError as exc:
+        raise _fail(exc.user_message, 4) from None
+    finally:
+        progress.stop()
+    if as_json:
+        _dump(_summary(outcome))
+    else:
+        typer.echo(_closing(outcome))
+    raise typer.Exit(outcome.exit_code)
+
+
+def _summary(outcome: BuildOutcome) -> dict[str, Any]:
+    """The `--json` summary of a build."""
+    record = outcome.record
+    return {
+        "build": outcome.build_id,
+        "status": outcome.status.value,
+        "exit_code": outcome.exit_code,
+        "message": outcome.message,
+        "path": str(outcome.path),
+        "report": str(outcome.path / "report.md"),
+        "plan": str(outcome.path / "plan.toml"),
+        "rev": record.rev,
+        "commit": record.commit,
+        "duration_s": record.duration_s,
+        "tokens": record.tokens.model_dump(),
+        "calls": record.calls,
+        "cached_calls": record.cached_calls,
+        "replay_identical": record.replay_identical,
+        "tasks": {
+            t.id: {
+                "state": t.state.value,
+                "attempts": t.attempts,
+                "files": t.files,
+                "reused_from": t.reused_from,
+                "question": t.question,
+            }
+            for t in record.tasks.values()
+        },
+        "plan_problems": record.plan_problems,
+        "findings": record.findings,
+    }
+
+
+def _closing(outcome: BuildOutcome) -> str:
+    """The last lines a user reads after a build."""
+    record = outcome.record
+    status = outcome.status.value
+    if status == "planned":
+        return (
+            f"plan written: {outcome.path / 'plan.toml'}\n"
+            f"edit it, then: charter build --plan {outcome.path / 'plan.toml'}"
+        )
+    lines = []
+    if status == "invalid":
+        lines += [
+            f"  {f['severity']} {f['file']}:{f['line']}:{f['column']} {f['message']}"
+            for f in record.findings
+            if f["severity"] == "ERROR"
+        ]
+    if status == "plan-errors":
+        lines += [f"  {p}" for p in record.plan_problems]
+        lines.append(f"  plan: {outcome.path / 'plan.toml'}")
+    counts = record.counts()
+    tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no tasks"
+    head = (
+        f"build {record.id} {status}: {tally}; {record.tokens.total} tokens, "
+        f"{record.duration_s:.1f} s"
+    )
+    if outcome.message and status not in ("invalid", "plan-errors"):
+        head += f"\n  {outcome.message}"
+    if record.replay_identical is True:
+        head += f"\n  replay: workspace identical to {record.options.replay_of}'s"
+    elif record.replay_identical is False:
+        head += f"\n  replay: workspace DIFFERS from {record.options.replay_of}'s"
+    lines.insert(0, head)
+    lines.append(f"report: {outcome.path / 'report.md'}")
+    if any(t.question for t in record.tasks.values()):
+        lines.append("open questions: charter questions")
+    if status == "error":
+        lines.append(f"resume with: charter build --resume {record.id}")
+    return "\n".join(lines)
+
+
+def _row(record: BuildRecord, running: bool) -> dict[str, Any]:
+    """One build as `charter builds` lists it."""
+    from graphs.build import BuildStatus
+
+    status = record.status.value
+    if (
+        record.status
+        not in (
+            BuildStatus.DONE,
+            BuildStatus.FAILED,
+            BuildStatus.QUESTION,
+            BuildStatus.INVALID,
+            BuildStatus.PLAN_ERRORS,
+            BuildStatus.ERROR,
+            BuildStatus.PLANNED,
+        )
+        and not running
+    ):
+        status = BuildStatus.INTERRUPTED.value
+    counts = record.counts()
+    return {
+        "id": record.id,
+        "rev": record.rev,
+        "commit": record.commit,
+        "status": status,
+        "started": record.started,
+        "duration_s": record.duration_s,
+        "tokens": record.tokens.total,
+        "tasks_done": counts.get("done", 0),
+        "tasks": len(record.tasks),
+    }
+
+
+def builds_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the builds as JSON."),
+) -> None:
+    """List builds: id, revision, status, duration, tokens."""
+    from graphs.build import BuildDir, is_running, list_builds
+
+    ws = _workspace()
+    rows = [_row(r, is_running(BuildDir(ws.builds_dir / r.id))) for r in list_builds(ws.builds_dir)]
+    if as_json:
+        _dump(rows)
+        return
+    if not rows:
+        typer.echo("no builds yet: charter build")
+        return
+    header = ("build", "commit", "status", "tasks", "time", "tokens")
+    typer.echo("{:<26} {:<10} {:<12} {:>7} {:>8} {:>8}".format(*header))
+    for row in rows:
+        tasks = f"{row['tasks_done']}/{row['tasks']}"
+        typer.echo(
+            f"{row['id']:<26} {row['commit'][:10]:<10} {row['status']:<12} {tasks:>7} "
+            f"{row['duration_s']:>7.1f}s {row['tokens']:>8}"
+        )
+
+
+def _answered(ws: Workspace) -> set[str]:
+    """IDs of questions that have an answer record in the ledger."""
+    from transcripts import Ledger, LedgerError
+
+    if not ws.transcripts_dir.is_dir():
+        return set()
+    ledger = Ledger(ws.transcripts_dir)
+    found: set[str] = set()
+    for info in ledger.sessions():
+        try:
+            records = ledger.records(info.id)
+        except LedgerError:
+            continue
+        found.update(r.question for r in records if r.kind == "answer" and r.question)
+    return found
+
+
+def questions_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the questions as JSON."),
+    show_all: bool = typer.Option(False, "--all", help="Include answered questions."),
+) -> None:
+    """List the builder's open questions (answer one with `charter answer QID TEXT`)."""
+    from graphs.build import list_questions
+
+    ws = _workspace()
+    answered = _answered(ws)
+    questions: list[BuildQuestion] = [
+        q for q in list_questions(ws.builds_dir) if show_all or q.id not in answered
+    ]
+    if as_json:
+        _dump([{**q.model_dump(mode="json"), "answered": q.id in answered} for q in questions])
+        return
+    if not questions:
+        typer.echo("no open questions")
+        return
+    for q in questions:
+        reqs = ", ".join(q.requirements) or "no requirement"
+        mark = " (answered)" if q.id in answered else ""
+        typer.echo(f"{q.id}{mark}  build {q.build}, task {q.task} ({reqs})")
+        for line in q.text.splitlines():
+            typer.echo(f"    {line}")

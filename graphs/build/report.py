@@ -1,0 +1,185 @@
+"""The build's human-readable records: report.md, assumptions.md, deviations.md, questions.md.
+
+Written from build.json's record when the build stops (done, failed, invalid, plan errors or
+plan-only) and again after a resume, so they always describe the whole build.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from graphs.build.cache import atomic_write
+from graphs.build.questions import render_questions
+from graphs.build.records import BuildRecord, TaskRecord
+
+if TYPE_CHECKING:
+    from graphs.build.context import BuildContext
+
+
+def _duration(seconds: float) -> str:
+    """`1.2 s` or `3 min 4 s`."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_report(record: BuildRecord, questions: list[tuple[str, str, str]]) -> str:
+    """report.md: summary, tasks, not-built list, questions, forced findings."""
+    lines = [f"# Build {record.id}", ""]
+    lines += [
+        f"- Status: **{record.status.value}**" + (f" ({record.message})" if record.message else ""),
+        f"- Spec: `{record.rev}` = commit `{record.commit}`",
+        f"- Model: {record.model or 'none (replay or cache only)'}",
+        f"- Started {record.started}, finished {record.finished or '-'}, "
+        f"took {_duration(record.duration_s)}",
+        f"- Tokens: {record.tokens.total} ({record.tokens.prompt} prompt, "
+        f"{record.tokens.completion} completion) in {record.calls} model calls; "
+        f"{record.cached_calls} answered from the cache",
+        f"- Concurrency {record.concurrency}, at most {record.max_fix_attempts} fixer attempts "
+        "per task",
+        f"- Conventions: {record.conventions or '-'}",
+    ]
+    opts = record.options
+    if opts.plan_file:
+        lines.append(f"- Plan: the edited plan `{opts.plan_file}` (no planner call)")
+    if opts.replay_of:
+        lines.append(f"- Replay of build {opts.replay_of}, from cached responses only")
+    if opts.fresh:
+        lines.append("- Fresh: no cached response and no earlier task was reused")
+    if opts.resumed:
+        lines.append(f"- Resumed {opts.resumed} time(s)")
+    if opts.force:
+        errors = [f for f in record.findings if f.get("severity") == "ERROR"]
+        lines.append(f"- **Forced** (`--force`): built despite {len(errors)} validation error(s)")
+    lines.append("")
+    if record.findings:
+        lines += ["## Validation findings", ""]
+        for f in record.findings:
+            lines.append(
+                f"- {f['severity']} {f['file']}:{f['line']}:{f['column']} "
+                f"{f['code']}: {f['message']}"
+            )
+        lines.append("")
+    if record.plan_problems:
+        lines += ["## Plan problems", ""]
+        lines += [f"- {p}" for p in record.plan_problems]
+        lines.append("")
+    if record.tasks:
+        lines += _tasks_section(record)
+    lines += ["## Not built", ""]
+    if record.not_built:
+        lines += [f"- {n['requirement']}: {n['reason']}" for n in record.not_built]
+    else:
+        lines.append("Every requirement is covered by a task.")
+    lines.append("")
+    lines += ["## Questions", ""]
+    if questions:
+        lines += [f"- {qid} (task {task}): {text}" for qid, task, text in questions]
+    else:
+        lines.append("None.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _tasks_section(record: BuildRecord) -> list[str]:
+    """The task table and one paragraph per task."""
+    lines = [
+        "## Tasks",
+        "",
+        "| task | title | state | fixer attempts | files | tokens | duration |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for t in record.tasks.values():
+        lines.append(
+            f"| {t.id} | {_cell(t.title)} | {t.state.value} | {t.attempts} | {len(t.files)} | "
+            f"{t.tokens.total} | {_duration(t.duration_s)} |"
+        )
+    lines.append("")
+    for t in record.tasks.values():
+        lines += _task_details(t)
+    return lines
+
+
+def _task_details(t: TaskRecord) -> list[str]:
+    """One task's details: requirements, files, refusals, verify runs, outcome."""
+    lines = [f"### {t.id}: {t.title}", ""]
+    lines.append(f"- State: {t.state.value}" + (f" ({t.error})" if t.error else ""))
+    lines.append(f"- Requirements: {', '.join(t.requirements) or 'none'}")
+    if t.depends_on:
+        lines.append(f"- Depends on: {', '.join(t.depends_on)}")
+    lines.append(f"- Files: {', '.join(f'`{f}`' for f in t.files) or 'none'}")
+    for r in t.refused:
+        lines.append(f"- **Refused write** `{r.path}`: {r.reason}")
+    for v in t.verify:
+        outcome = "timed out" if v.timed_out else f"exit {v.code}"
+        lines.append(f"- Verify run {v.attempt}: {outcome} in {v.duration_s:.2f} s (`{v.log}`)")
+    if t.reused_from:
+        lines.append(f"- Reused from build {t.reused_from} (same input hash, no model call)")
+    if t.commit:
+        lines.append(f"- Commit: `{t.commit[:12]}`")
+    if t.question:
+        lines.append(f"- Question: {t.question}")
+    lines.append(
+        f"- Tokens: {t.tokens.total} in {t.calls} calls ({t.cached_calls} cached); "
+        f"model {t.model_s:.2f} s, verify {t.verify_s:.2f} s"
+    )
+    if t.assumptions:
+        lines.append(f"- Assumptions: {len(t.assumptions)} (see assumptions.md)")
+    if t.deviations:
+        lines.append(f"- Deviations: {len(t.deviations)} (see deviations.md)")
+    lines.append("")
+    return lines
+
+
+def render_assumptions(record: BuildRecord) -> str:
+    """assumptions.md: what each task assumed that the spec does not state."""
+    lines = ["# Assumptions", ""]
+    any_found = False
+    for t in record.tasks.values():
+        if t.assumptions:
+            any_found = True
+            lines += [f"## {t.id}: {t.title}", ""]
+            lines += [f"- {a}" for a in t.assumptions]
+            lines.append("")
+    if not any_found:
+        lines += ["No task reported an assumption.", ""]
+    return "\n".join(lines)
+
+
+def render_deviations(record: BuildRecord) -> str:
+    """deviations.md: departures from SHOULD/MAY items; MUST or LOCKED ones are flagged."""
+    lines = ["# Deviations", ""]
+    any_found = False
+    for t in record.tasks.values():
+        if t.deviations:
+            any_found = True
+            lines += [f"## {t.id}: {t.title}", ""]
+            for d in t.deviations:
+                binding = d["requirement"] in t.violations
+                flag = " **(not allowed: MUST or LOCKED)**" if binding else ""
+                lines.append(f"- {d['requirement']}{flag}: {d['departure']} (why: {d['why']})")
+            lines.append("")
+    if not any_found:
+        lines += ["No task reported a deviation.", ""]
+    return "\n".join(lines)
+
+
+def write_reports(ctx: BuildContext) -> None:
+    """Write report.md, assumptions.md, deviations.md and questions.md from the journal."""
+    journal = ctx.journal
+    record = journal.snapshot()
+    questions = journal.questions()
+    bdir = ctx.bdir
+    atomic_write(
+        bdir.report,
+        render_report(record, [(q.id, q.task, q.text) for q in questions]).encode("utf-8"),
+    )
+    atomic_write(bdir.assumptions, render_assumptions(record).encode("utf-8"))
+    atomic_write(bdir.deviations, render_deviations(record).encode("utf-8"))
+    atomic_write(bdir.questions_md, render_questions(questions).encode("utf-8"))

@@ -1,0 +1,338 @@
+"""Starting, resuming and replaying builds: the builder's entry point (`run_build`).
+
+A build reads its spec from one commit, creates `.charter/builds/<id>/`, holds that directory's
+lock (not the workspace lock: a build reads only git objects and writes only inside its own
+directory and the content-addressed cache, so it never races the scribe), and drives the graph
+with a SQLite checkpointer in the build directory (thread id = build id).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agents import BUILDER_ROLES, BuilderModels, ModelError, ModelSettings, Plan
+from graphs.build.cache import CacheMode, ResponseCache
+from graphs.build.context import BuildContext, ReplayMiss
+from graphs.build.graph import RECURSION_LIMIT, build_graph
+from graphs.build.journal import EventSink, Journal
+from graphs.build.records import (
+    FINAL_TASK_STATES,
+    FINISHED_STATUSES,
+    BuildDir,
+    BuildOptions,
+    BuildRecord,
+    BuildStatus,
+    TaskState,
+    is_running,
+    new_build_id,
+    now_iso,
+    read_record,
+)
+from graphs.build.report import write_reports
+from graphs.build.source import SourceError, read_spec
+from graphs.build.specview import SpecView
+from graphs.build.workrepo import WorkRepo
+
+
+class BuildInputError(ValueError):
+    """Bad input: unknown revision, unknown build, unreadable plan file (exit code 2)."""
+
+
+class NothingToResume(BuildInputError):
+    """The build already finished; there is nothing to resume (exit code 1)."""
+
+
+class BuildBusyError(RuntimeError):
+    """The build is being run by another process right now (exit code 3)."""
+
+
+@dataclass
+class BuildRequest:
+    """Everything a build needs, passed in by the caller (the app owns config and paths)."""
+
+    root: Path
+    spec_dir: Path
+    builds_dir: Path
+    cache_dir: Path
+    model: ModelSettings = field(default_factory=ModelSettings)
+    concurrency: int = 4
+    max_fix_attempts: int = 3
+    verify_timeout: float = 300.0
+    rev: str = "HEAD"
+    plan_file: Path | None = None
+    plan_only: bool = False
+    replay: str | None = None
+    resume: str | None = None
+    force: bool = False
+    fresh: bool = False
+    env: Mapping[str, str] | None = None
+
+
+@dataclass
+class BuildOutcome:
+    """How a build ended."""
+
+    build_id: str
+    path: Path
+    status: BuildStatus
+    exit_code: int
+    message: str | None
+    record: BuildRecord
+
+
+EXIT_BY_STATUS = {
+    BuildStatus.DONE: 0,
+    BuildStatus.PLANNED: 0,
+    BuildStatus.FAILED: 1,
+    BuildStatus.QUESTION: 1,
+    BuildStatus.INVALID: 1,
+    BuildStatus.PLAN_ERRORS: 1,
+}
+
+
+def run_build(request: BuildRequest, on_event: EventSink | None = None) -> BuildOutcome:
+    """Run a new build, a replay (`request.replay`) or a resumed one (`request.resume`)."""
+    if request.resume:
+        return _resume(request, on_event)
+    return _start(request, on_event)
+
+
+def _read_source(request: BuildRequest, rev: str) -> tuple[str, dict[str, bytes]]:
+    """The commit and spec blobs of `rev`, or BuildInputError."""
+    try:
+        source = read_spec(request.root, request.spec_dir, rev)
+    except SourceError as exc:
+        raise BuildInputError(str(exc)) from exc
+    return source.commit, source.files
+
+
+def _start(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
+    """Create a build directory and run the graph from the start."""
+    rev, plan_file, replay_of = request.rev, request.plan_file, None
+    models: BuilderModels | None = None
+    if request.replay:
+        original = read_record(request.builds_dir / request.replay)
+        if original is None:
+            raise BuildInputError(f"unknown build {request.replay} (see `charter builds`)")
+        plan_file = request.builds_dir / request.replay / "plan.toml"
+        if not plan_file.is_file() or not original.models:
+            raise BuildInputError(f"build {request.replay} never got past planning: no replay")
+        rev, replay_of, identities = original.commit, original.id, dict(original.models)
+    if plan_file is not None and not plan_file.is_file():
+        raise BuildInputError(f"plan file {plan_file} does not exist")
+    commit, files = _read_source(request, rev)
+    if not replay_of:
+        models = BuilderModels(request.model, request.env)
+        identities = {role: models.identity(role) for role in BUILDER_ROLES}
+    view = SpecView.load(files)
+    bdir = BuildDir(request.builds_dir / new_build_id())
+    bdir.create()
+    _snapshot(bdir, files)
+    options = BuildOptions(
+        plan_file=str(plan_file) if plan_file and not replay_of else None,
+        plan_only=request.plan_only,
+        replay_of=replay_of,
+        force=request.force,
+        fresh=request.fresh,
+    )
+    record = BuildRecord(
+        id=bdir.id,
+        rev=request.rev if not replay_of else f"replay of {replay_of}",
+        commit=commit,
+        model=identities["coder"]["name"] if models is not None else None,
+        models=identities,
+        concurrency=request.concurrency,
+        max_fix_attempts=request.max_fix_attempts,
+        options=options,
+        pid=os.getpid(),
+    )
+    journal = Journal(bdir, record, on_event)
+    journal.save()
+    mode = CacheMode.REPLAY if replay_of else CacheMode.REFRESH if request.fresh else CacheMode.USE
+    ctx = BuildContext(
+        bdir=bdir,
+        journal=journal,
+        view=view,
+        cache=ResponseCache(request.cache_dir, mode),
+        workrepo=WorkRepo(bdir.workspace),
+        identities=identities,
+        builds_dir=request.builds_dir,
+        max_fix_attempts=request.max_fix_attempts,
+        verify_timeout=request.verify_timeout,
+        reuse=not (replay_of or request.fresh),
+        models=models,
+        secrets=models.secrets() if models is not None else (),
+    )
+    return _drive(ctx, request, files, plan_file, {"stage": "start"})
+
+
+def _resume(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
+    """Continue a stopped build from its last checkpoint, without redoing finished tasks."""
+    assert request.resume is not None
+    bdir = BuildDir(request.builds_dir / request.resume)
+    record = read_record(bdir.root)
+    if record is None:
+        raise BuildInputError(f"unknown build {request.resume} (see `charter builds`)")
+    if is_running(bdir):
+        raise BuildBusyError(f"build {record.id} is running in another process")
+    if record.status in FINISHED_STATUSES and record.status is not BuildStatus.ERROR:
+        raise NothingToResume(
+            f"build {record.id} already finished ({record.status.value}); nothing to resume"
+        )
+    options = record.options
+    replay_of = options.replay_of
+    models: BuilderModels | None = None
+    if not replay_of:
+        models = BuilderModels(request.model, request.env)
+        live = {role: models.identity(role) for role in BUILDER_ROLES}
+        if record.models and live != record.models:
+            raise BuildInputError(
+                f"the model settings changed since build {record.id} started "
+                f"({record.model} then); start a new build instead"
+            )
+    _, files = _read_source(request, record.commit)
+    view = SpecView.load(files)
+    options.resumed += 1
+    record.pid = os.getpid()
+    record.message = None
+    record.finished = None
+    for task in record.tasks.values():
+        if task.state not in FINAL_TASK_STATES:
+            task.state = TaskState.PENDING
+    journal = Journal(bdir, record, on_event)
+    journal.build(f"resuming build {record.id}")
+    mode = CacheMode.REPLAY if replay_of else CacheMode.REFRESH if options.fresh else CacheMode.USE
+    ctx = BuildContext(
+        bdir=bdir,
+        journal=journal,
+        view=view,
+        cache=ResponseCache(request.cache_dir, mode),
+        workrepo=WorkRepo(bdir.workspace),
+        identities=dict(record.models),
+        builds_dir=request.builds_dir,
+        max_fix_attempts=record.max_fix_attempts,
+        verify_timeout=request.verify_timeout,
+        reuse=not (replay_of or options.fresh),
+        models=models,
+        secrets=models.secrets() if models is not None else (),
+    )
+    plan_file = (
+        (request.builds_dir / replay_of / "plan.toml")
+        if replay_of
+        else (Path(options.plan_file) if options.plan_file else None)
+    )
+    request.concurrency = record.concurrency
+    return _drive(ctx, request, files, plan_file, None)
+
+
+def _snapshot(bdir: BuildDir, files: dict[str, bytes]) -> None:
+    """Write the spec snapshot and make its files read-only."""
+    for rel, data in files.items():
+        target = bdir.spec / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        target.chmod(0o444)
+
+
+def _drive(
+    ctx: BuildContext,
+    request: BuildRequest,
+    files: dict[str, bytes],
+    plan_file: Path | None,
+    first: dict[str, Any] | None,
+) -> BuildOutcome:
+    """Hold the build's lock and run (or continue) its graph; record how it ended."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    journal = ctx.journal
+    options = journal.record.options
+    lock_fd = os.open(ctx.bdir.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(lock_fd)
+        raise BuildBusyError(f"build {ctx.bdir.id} is running in another process") from exc
+    exit_code: int | None = None
+    t0 = time.monotonic()
+    conn = sqlite3.connect(str(ctx.bdir.checkpoints), check_same_thread=False)
+    # WAL without a sync per transaction: a killed process loses nothing; a power cut may
+    # lose the last steps, which a resume then redoes (from the response cache).
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("pragma synchronous=normal")
+    try:
+        ctx.workrepo.init()
+        ctx.committed = ctx.workrepo.task_commits()
+        saver = SqliteSaver(conn)
+        graph = build_graph(
+            ctx,
+            plan_file=plan_file,
+            plan_only=options.plan_only,
+            force=options.force,
+            spec_files=files,
+            checkpointer=saver,
+        )
+        config: dict[str, Any] = {
+            "configurable": {"thread_id": ctx.bdir.id},
+            "max_concurrency": request.concurrency,
+            "recursion_limit": RECURSION_LIMIT,
+        }
+        if first is None:
+            values = graph.get_state(config).values
+            if values.get("plan"):
+                ctx.plan = Plan.model_validate(values["plan"])
+            if not values:
+                first = {"stage": "start"}
+        try:
+            graph.invoke(first, config)
+        except ModelError as exc:
+            journal.build(exc.user_message, status=BuildStatus.ERROR, message=exc.user_message)
+            exit_code = 4
+        except ReplayMiss as exc:
+            journal.build(str(exc), status=BuildStatus.ERROR, message=str(exc))
+            exit_code = 1
+        except BaseException as exc:  # a bug or Ctrl-C: leave a resumable, honest record
+            journal.build(None, status=BuildStatus.ERROR, message=f"{type(exc).__name__}: {exc}")
+            raise
+    finally:
+        conn.close()
+        ctx.workrepo.close()
+        record = journal.record
+        if options.replay_of and record.status is BuildStatus.DONE:
+            record.replay_identical = _same_tree(
+                ctx.bdir.root.parent / options.replay_of, ctx.bdir.root
+            )
+        record.duration_s = round(record.duration_s + time.monotonic() - t0, 3)
+        record.finished = now_iso()
+        journal.close()
+        write_reports(ctx)
+        fcntl.flock(lock_fd, fcntl.LOCK_UN)
+        os.close(lock_fd)
+    record = journal.record
+    if exit_code is None:
+        exit_code = EXIT_BY_STATUS.get(record.status, 1)
+    return BuildOutcome(
+        record.id,
+        ctx.bdir.root,
+        record.status,
+        exit_code,
+        record.message,
+        record.model_copy(deep=True),
+    )
+
+
+def _same_tree(original: Path, replay: Path) -> bool:
+    """Whether two builds' workspaces have byte-identical trees at HEAD."""
+    import git
+
+    try:
+        with git.Repo(original / "workspace") as a, git.Repo(replay / "workspace") as b:
+            return bool(a.head.commit.tree.hexsha == b.head.commit.tree.hexsha)
+    except (ValueError, git.GitError):
+        return False

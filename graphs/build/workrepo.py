@@ -1,0 +1,144 @@
+"""The generated codebase's own git repository: one commit per finished task, serialised.
+
+GitPython is not thread-safe, so every operation on the repository goes through one lock and one
+`Repo` object, closed at the end of the build. Commits carry trailers (`Charter-Task`,
+`Charter-Input`, `Charter-Build`) so a resumed build can see which tasks are already done.
+Commits are made with hooks skipped, under the builder's own identity.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+AUTHOR_NAME = "Charter Builder"
+AUTHOR_EMAIL = "builder@charter.invalid"
+_TRAILER_RE = re.compile(r"^(Charter-[A-Za-z-]+):[ \t]*(.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class TaskCommit:
+    """A task's commit in the generated workspace."""
+
+    sha: str
+    task: str
+    input_hash: str
+    files: tuple[str, ...]
+
+
+class WorkRepo:
+    """The build's `workspace/` repository."""
+
+    def __init__(self, path: Path) -> None:
+        """Open (or create, on first use) the repository at `path`."""
+        self.path = path
+        self.lock = threading.Lock()
+        self._repo: Any = None
+        self._index: Any = None
+
+    def _open(self) -> Any:
+        """The Repo object, creating the repository if needed (call with the lock held).
+
+        The index is kept in memory between commits and written to disk on close; on open it
+        is reset to HEAD, so a process killed before writing it leaves nothing stale behind.
+        """
+        import git
+
+        if self._repo is None:
+            if (self.path / ".git").exists():
+                self._repo = git.Repo(self.path)
+                if self._repo.head.is_valid():
+                    self._repo.git.read_tree("HEAD")
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._repo = git.Repo.init(self.path, initial_branch="main")
+            self._index = self._repo.index
+        return self._repo
+
+    def close(self) -> None:
+        """Write the index, close the Repo (and its git helper processes)."""
+        with self.lock:
+            if self._repo is not None:
+                if self._index is not None:
+                    self._index.write()
+                self._repo.close()
+                self._repo = None
+                self._index = None
+
+    def init(self) -> None:
+        """Make sure the repository exists."""
+        with self.lock:
+            self._open()
+
+    def commit_task(
+        self, task_id: str, subject: str, body: str, files: list[str], trailers: dict[str, str]
+    ) -> str:
+        """Stage exactly `files` and commit them; return the new commit's SHA."""
+        import git
+        from git.objects.commit import Commit
+
+        actor = git.Actor(AUTHOR_NAME, AUTHOR_EMAIL)
+        lines = [subject, ""]
+        if body.strip():
+            lines += [body.strip(), ""]
+        lines += [f"{key}: {value}" for key, value in trailers.items()]
+        message = "\n".join(lines) + "\n"
+        with self.lock:
+            repo = self._open()
+            if files:
+                self._index.add(sorted(files), write=False)
+            tree = self._index.write_tree()
+            parents = [repo.head.commit] if repo.head.is_valid() else []
+            # No hooks, no reflog: the builder's repository is its own bookkeeping.
+            commit = Commit.create_from_tree(
+                repo, tree, message, parents, head=False, author=actor, committer=actor
+            )
+            repo.head.reference.set_commit(commit)
+            return str(commit.hexsha)
+
+    def task_commits(self) -> dict[str, TaskCommit]:
+        """The latest commit of each task, by task ID (empty for a new repository)."""
+        out: dict[str, TaskCommit] = {}
+        with self.lock:
+            repo = self._open()
+            if not repo.head.is_valid():
+                return out
+            for commit in repo.iter_commits():
+                trailers = dict(_TRAILER_RE.findall(str(commit.message)))
+                task = trailers.get("Charter-Task")
+                if task and task not in out:
+                    files = tuple(str(p) for p in commit.stats.files)
+                    out[task] = TaskCommit(
+                        commit.hexsha, task, trailers.get("Charter-Input", ""), files
+                    )
+        return out
+
+    def count_commits(self) -> int:
+        """How many commits the workspace has."""
+        with self.lock:
+            repo = self._open()
+            if not repo.head.is_valid():
+                return 0
+            return sum(1 for _ in repo.iter_commits())
+
+
+def read_blobs(repo_path: Path, sha: str, paths: list[str]) -> dict[str, bytes] | None:
+    """The contents of `paths` at commit `sha` of another build's workspace, or None."""
+    import git
+
+    try:
+        with git.Repo(repo_path) as repo:
+            tree = repo.commit(sha).tree
+            return {p: tree[p].data_stream.read() for p in paths}
+    except (
+        git.InvalidGitRepositoryError,
+        git.NoSuchPathError,
+        git.BadName,
+        KeyError,
+        ValueError,
+        git.GitCommandError,
+    ):
+        return None
