@@ -494,3 +494,33 @@ def test_fix_of_an_unknown_finding_is_a_usage_error(ws: Path, llm: FakeLLM) -> N
     assert result.exit_code == 2
     assert "charter audit" in result.output
     assert llm.chat_requests == []
+
+
+def test_build_refuses_unresolved_audit_errors_unless_forced(ws: Path, llm: FakeLLM) -> None:
+    """`charter build` of an audited revision with ERRORs stops before any build; --force builds
+    it and the build record names the findings it was forced past."""
+    from tests.buildkit import Script, builds, record, task
+
+    use_spec(ws, "contradiction")
+    git(ws, "add", "specs")
+    git(ws, "commit", "-q", "-m", "spec with a contradiction")
+    script_auditor(llm, sections={"Ingest": lambda _: [CONTRADICTION]})
+    assert audit(llm).exit_code == 1
+    (error,) = unresolved_errors(ws / ".charter" / "state.db", spec_files(ws))
+    before = len(llm.chat_requests)
+
+    refused = CliRunner().invoke(cli, ["build"], env=llm.env(), catch_exceptions=False)
+
+    assert refused.exit_code == 1
+    assert "1 unresolved audit ERROR(s)" in refused.output
+    assert f"[{error.id}]" in refused.output
+    assert builds(ws) == []
+    assert len(llm.chat_requests) == before  # refused before the planner was asked
+
+    plan = {"tasks": [task("T1", ["ING-1", "ING-2", "REP-1"], ["a.txt"], "true")], "not_built": []}
+    llm.handler(Script(plan, coder=lambda tid, prompt: {}))
+    forced = run_charter("build", "--force", "--plan-only", cwd=ws, env=llm.env())
+
+    assert forced.code == 0, forced.err + forced.out
+    (bdir,) = builds(ws)
+    assert record(bdir)["options"]["forced_audit"] == [error.id]

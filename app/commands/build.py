@@ -98,7 +98,9 @@ def build_command(
     resume: str | None = typer.Option(
         None, "--resume", metavar="BUILD_ID", help="Finish a stopped build."
     ),
-    force: bool = typer.Option(False, "--force", help="Build despite spec validation ERRORs."),
+    force: bool = typer.Option(
+        False, "--force", help="Build despite spec validation or unresolved audit ERRORs."
+    ),
     fresh: bool = typer.Option(
         False, "--fresh", help="Ask the model again: no cached response, no reused task."
     ),
@@ -124,6 +126,7 @@ def build_command(
         raise _fail("--replay and --resume take no REV and no --plan-only", 2)
     ws = _workspace()
     settings = ws.config.build
+    forced_audit = [] if (replay or resume) else _audit_gate(ws, rev, force=force)
     request = BuildRequest(
         root=ws.root,
         spec_dir=ws.spec_dir,
@@ -140,6 +143,7 @@ def build_command(
         resume=resume,
         force=force,
         fresh=fresh,
+        forced_audit=forced_audit,
     )
     progress = _Progress(quiet=as_json)
     try:
@@ -159,6 +163,30 @@ def build_command(
     else:
         typer.echo(_closing(outcome))
     raise typer.Exit(outcome.exit_code)
+
+
+def _audit_gate(ws: Workspace, rev: str, *, force: bool) -> list[str]:
+    """Refuse a revision whose last audit has unresolved ERRORs; with --force, return their IDs.
+
+    Read here, in the app, because the builder itself never opens `state.db`.
+    """
+    from graphs.audit import unresolved_errors
+    from specs import HistoryError, spec_files_at
+
+    try:
+        files = spec_files_at(ws.root, rev, ws.spec_dir)
+    except HistoryError:
+        return []  # an unknown revision is reported by the build itself, with its own message
+    errors = unresolved_errors(ws.state_db, files)
+    if not errors or force:
+        return [f.id for f in errors]
+    for finding in errors:
+        typer.echo(finding.render(ws.spec_dir.relative_to(ws.root).as_posix()), err=True)
+    raise _fail(
+        f"{rev} has {len(errors)} unresolved audit ERROR(s): fix them "
+        "(charter audit fix FINDING-ID) or build anyway with --force",
+        1,
+    )
 
 
 def _summary(outcome: BuildOutcome) -> dict[str, Any]:

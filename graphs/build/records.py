@@ -150,6 +150,9 @@ class BuildOptions(BaseModel):
     force: bool = False
     fresh: bool = False
     resumed: int = 0
+    forced_audit: list[str] = Field(
+        default_factory=list, description="audit ERROR findings built past with --force"
+    )
 
 
 class BuildRecord(BaseModel):

@@ -57,6 +57,11 @@ def render_report(record: BuildRecord, questions: list[tuple[str, str, str]]) ->
     if opts.force:
         errors = [f for f in record.findings if f.get("severity") == "ERROR"]
         lines.append(f"- **Forced** (`--force`): built despite {len(errors)} validation error(s)")
+    if opts.forced_audit:
+        lines.append(
+            f"- **Forced** (`--force`): built despite unresolved audit ERROR(s) "
+            f"{', '.join(opts.forced_audit)}"
+        )
     lines.append("")
     if record.findings:
         lines += ["## Validation findings", ""]

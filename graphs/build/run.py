@@ -12,7 +12,7 @@ import fcntl
 import os
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,8 @@ class BuildRequest:
     force: bool = False
     fresh: bool = False
     env: Mapping[str, str] | None = None
+    # Audit ERRORs the caller found for this revision and the user chose to build past.
+    forced_audit: Sequence[str] = ()
 
 
 @dataclass
@@ -141,6 +143,7 @@ def _start(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
         replay_of=replay_of,
         force=request.force,
         fresh=request.fresh,
+        forced_audit=list(request.forced_audit),
     )
     record = BuildRecord(
         id=bdir.id,
