@@ -18,13 +18,13 @@ no model configured); 3 the workspace is locked (fix only); 4 the model endpoint
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
+
+from app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
     import click
@@ -66,35 +66,6 @@ def register(cli: typer.Typer) -> None:
 # -- plumbing -----------------------------------------------------------------------------------
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"charter: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _out(text: str) -> None:
-    """Write text to stdout as UTF-8 (user words in findings stay byte-exact)."""
-    sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
-    sys.stdout.buffer.flush()
-
-
-def _dump(doc: Any) -> None:
-    """Print one JSON document with a stable key order."""
-    _out(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-
-
-def _workspace() -> Workspace:
-    """The workspace around the current directory, or exit 2."""
-    from app.config import ConfigError
-    from app.workspace import WorkspaceError, open_workspace
-
-    try:
-        return open_workspace()
-    except (WorkspaceError, ConfigError) as exc:
-        raise _fail(str(exc), 2) from None
-
-
 def _spec_prefix(ws: Workspace) -> str:
     """The spec dir relative to the workspace root (`specs`), for printed locations."""
     try:
@@ -113,7 +84,7 @@ def _spec_files(ws: Workspace, rev: str | None) -> dict[str, bytes]:
     try:
         return spec_files_at(ws.root, rev, ws.spec_dir)
     except HistoryError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
 
 
 def _factory(ws: Workspace) -> tuple[ModelFactory, str]:
@@ -124,7 +95,7 @@ def _factory(ws: Workspace) -> tuple[ModelFactory, str]:
     try:
         return factory, factory.resolve("auditor").name
     except ModelConfigError as exc:
-        raise _fail(exc.user_message, 2) from None
+        raise fail(exc.user_message, 2) from None
 
 
 def _finding_doc(f: AuditFinding, prefix: str) -> dict[str, Any]:
@@ -164,13 +135,13 @@ def _report_invalid(errors: list[Finding], prefix: str, rev: str | None, as_json
             item = f.model_dump(mode="json")
             item["file"] = f"{prefix}/{f.file}"
             items.append(item)
-        _dump({"ok": False, "rev": rev, "validation": items, "findings": []})
+        dump({"ok": False, "rev": rev, "validation": items, "findings": []})
     else:
         for f in errors:
-            _out(
+            out(
                 f"{prefix}/{f.file}:{f.line}:{f.column}: {f.severity.value} {f.code}: {f.message}\n"
             )
-    raise _fail(
+    raise fail(
         f"the spec has {_plural(len(errors), 'validation error')}: fix them first "
         "(`charter validate`), then audit",
         1,
@@ -201,9 +172,9 @@ def _run_audit(ws: Workspace, files: dict[str, bytes], rev: str | None) -> Audit
     try:
         return run_audit(request)
     except ModelConfigError as exc:
-        raise _fail(exc.user_message, 2) from None
+        raise fail(exc.user_message, 2) from None
     except ModelCallError as exc:
-        raise _fail(f"{exc.user_message} (answers received so far are kept)", 4) from None
+        raise fail(f"{exc.user_message} (answers received so far are kept)", 4) from None
 
 
 @audit_app.command("run", hidden=True)
@@ -216,7 +187,7 @@ def audit_command(
     """Audit the spec: contradictions, ambiguity, gaps, missing complements, intent drift."""
     from specs import Severity
 
-    ws = _workspace()
+    ws = open_ws()
     prefix = _spec_prefix(ws)
     files = _spec_files(ws, rev)
     errors = _validation_errors(ws, files)
@@ -226,7 +197,7 @@ def audit_command(
     counts = {s.value: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     failed = counts[Severity.ERROR.value] > 0
     if as_json:
-        _dump(
+        dump(
             {
                 "ok": not failed,
                 "rev": rev,
@@ -237,7 +208,7 @@ def audit_command(
         )
     else:
         for f in result.findings:
-            _out(f.render(prefix) + "\n")
+            out(f.render(prefix) + "\n")
         summary = ", ".join(
             [
                 _plural(counts["ERROR"], "error"),
@@ -252,9 +223,9 @@ def audit_command(
             else "no model call (all cached)"
         )
         verdict = "audit found errors" if failed else "audit OK"
-        _out(f"{verdict}: {summary} in {what} ({result.revision}; {sent})\n")
+        out(f"{verdict}: {summary} in {what} ({result.revision}; {sent})\n")
         if failed:
-            _out("Fix a finding through the scribe: charter audit fix FINDING-ID\n")
+            out("Fix a finding through the scribe: charter audit fix FINDING-ID\n")
     raise typer.Exit(1 if failed else 0)
 
 
@@ -269,15 +240,15 @@ def fix_command(
     """Hand a finding to the scribe: its proposal is reviewed like any other, never applied."""
     from graphs.audit import find_finding, load_run, revision_key
 
-    ws = _workspace()
+    ws = open_ws()
     prefix = _spec_prefix(ws)
     found = find_finding(ws.state_db, finding_id)
     if found is None:
-        raise _fail(f"no audit finding {finding_id}: run `charter audit` to list findings", 2)
+        raise fail(f"no audit finding {finding_id}: run `charter audit` to list findings", 2)
     run, finding = found
     current = load_run(ws.state_db, revision_key(_spec_files(ws, None)))
     if current is not None and all(f.id != finding_id for f in current.findings):
-        raise _fail(
+        raise fail(
             f"{finding_id} is not among the findings of the current spec (it was resolved, or "
             "the spec changed): run `charter audit` again",
             1,
@@ -298,11 +269,11 @@ def _fix(ws: Workspace, revision: str, finding: AuditFinding, prefix: str, as_js
         name = factory.resolve("scribe").name
         factory.chat("scribe")
     except ModelConfigError as exc:
-        raise _fail(exc.user_message, 2) from None
+        raise fail(exc.user_message, 2) from None
     try:
         lock = WorkspaceLock(ws.lock_path).acquire("charter audit fix")
     except LockedError as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     try:
         with IntentSession(
             ws.root,
@@ -321,12 +292,12 @@ def _fix(ws: Workspace, revision: str, finding: AuditFinding, prefix: str, as_js
                 revision,
                 finding,
                 spec_prefix=prefix,
-                on_token=None if as_json else _out,
+                on_token=None if as_json else out,
             )
     except ModelCallError as exc:
-        raise _fail(exc.user_message, 4) from None
+        raise fail(exc.user_message, 4) from None
     except IntentError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     finally:
         lock.release()
 
@@ -336,19 +307,19 @@ def _print_fix(outcome: Any, finding_id: str, as_json: bool) -> None:
     from graphs.intent import render_proposal
 
     if as_json:
-        _dump({"finding": finding_id, "outcome": outcome.model_dump(mode="json")})
+        dump({"finding": finding_id, "outcome": outcome.model_dump(mode="json")})
     elif outcome.kind in ("proposal", "refused") and outcome.proposal is not None:
-        _out("\n" + render_proposal(outcome.proposal))
+        out("\n" + render_proposal(outcome.proposal))
         if outcome.kind == "proposal":
-            _out(
+            out(
                 f"Review: charter accept [--edit] | charter reject [--reason TEXT] "
                 f"(the commit will name {finding_id})\n"
             )
     elif outcome.kind == "question":
-        _out(f"\nQuestion ({outcome.reply_id}): {outcome.text}\n")
+        out(f"\nQuestion ({outcome.reply_id}): {outcome.text}\n")
     elif outcome.kind == "reply":
-        _out("\n")
+        out("\n")
     if outcome.kind == "error":
-        raise _fail(f"{outcome.text} (the fix request {outcome.message_id} is kept)", 4)
+        raise fail(f"{outcome.text} (the fix request {outcome.message_id} is kept)", 4)
     if outcome.kind == "refused":
-        raise _fail("the scribe's proposal was refused; nothing was changed", 1)
+        raise fail("the scribe's proposal was refused; nothing was changed", 1)

@@ -11,12 +11,13 @@ is running in another process; 4 the model endpoint failed or is not configured.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from app.commands.common import dump, fail, open_ws
 
 if TYPE_CHECKING:
     from app.workspace import Workspace
@@ -28,28 +29,6 @@ def register(cli: typer.Typer) -> None:
     cli.command("build")(build_command)
     cli.command("builds")(builds_command)
     cli.command("questions")(questions_command)
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"charter: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _dump(doc: Any) -> None:
-    """Print one JSON document with a stable key order."""
-    typer.echo(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
-
-
-def _workspace() -> Workspace:
-    """Open the workspace around the current directory, or exit 2 with the reason."""
-    from app.config import ConfigError
-    from app.workspace import WorkspaceError, open_workspace
-
-    try:
-        return open_workspace()
-    except (WorkspaceError, ConfigError) as exc:
-        raise _fail(str(exc), 2) from None
 
 
 class _Progress:
@@ -121,10 +100,10 @@ def build_command(
 
     given = sum(x is not None and x is not False for x in (plan, replay, resume))
     if given > 1:
-        raise _fail("use only one of --plan, --replay and --resume", 2)
+        raise fail("use only one of --plan, --replay and --resume", 2)
     if (replay or resume) and (plan_only or rev != "HEAD"):
-        raise _fail("--replay and --resume take no REV and no --plan-only", 2)
-    ws = _workspace()
+        raise fail("--replay and --resume take no REV and no --plan-only", 2)
+    ws = open_ws()
     settings = ws.config.build
     forced_audit = [] if (replay or resume) else _audit_gate(ws, rev, force=force)
     request = BuildRequest(
@@ -149,17 +128,17 @@ def build_command(
     try:
         outcome = run_build(request, progress)
     except NothingToResume as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     except BuildInputError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     except BuildBusyError as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     except ModelError as exc:
-        raise _fail(exc.user_message, 4) from None
+        raise fail(exc.user_message, 4) from None
     finally:
         progress.stop()
     if as_json:
-        _dump(_summary(outcome))
+        dump(_summary(outcome))
     else:
         typer.echo(_closing(outcome))
     raise typer.Exit(outcome.exit_code)
@@ -182,7 +161,7 @@ def _audit_gate(ws: Workspace, rev: str, *, force: bool) -> list[str]:
         return [f.id for f in errors]
     for finding in errors:
         typer.echo(finding.render(ws.spec_dir.relative_to(ws.root).as_posix()), err=True)
-    raise _fail(
+    raise fail(
         f"{rev} has {len(errors)} unresolved audit ERROR(s): fix them "
         "(charter audit fix FINDING-ID) or build anyway with --force",
         1,
@@ -301,10 +280,10 @@ def builds_command(
     """List builds: id, revision, status, duration, tokens."""
     from graphs.build import BuildDir, is_running, list_builds
 
-    ws = _workspace()
+    ws = open_ws()
     rows = [_row(r, is_running(BuildDir(ws.builds_dir / r.id))) for r in list_builds(ws.builds_dir)]
     if as_json:
-        _dump(rows)
+        dump(rows)
         return
     if not rows:
         typer.echo("no builds yet: charter build")
@@ -343,13 +322,13 @@ def questions_command(
     """List the builder's open questions (answer one with `charter answer QID TEXT`)."""
     from graphs.build import list_questions
 
-    ws = _workspace()
+    ws = open_ws()
     answered = _answered(ws)
     questions: list[BuildQuestion] = [
         q for q in list_questions(ws.builds_dir) if show_all or q.id not in answered
     ]
     if as_json:
-        _dump([{**q.model_dump(mode="json"), "answered": q.id in answered} for q in questions])
+        dump([{**q.model_dump(mode="json"), "answered": q.id in answered} for q in questions])
         return
     if not questions:
         typer.echo("no open questions")

@@ -7,15 +7,14 @@ messages) is written to stdout as raw UTF-8 so it comes back exactly as typed. E
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from app.commands.common import dump, fail, open_ws, out
+
 if TYPE_CHECKING:
     from app.why import WhyReport
-    from app.workspace import Workspace
     from specs import CommitInfo
 
 
@@ -24,35 +23,6 @@ def register(cli: typer.Typer) -> None:
     cli.command("log")(log_command)
     cli.command("show")(show_command)
     cli.command("why")(why_command)
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"charter: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _out(text: str) -> None:
-    """Write text to stdout as UTF-8 bytes, untouched (no style stripping, no translation)."""
-    sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
-    sys.stdout.buffer.flush()
-
-
-def _dump(doc: Any) -> None:
-    """Print one JSON document with a stable key order."""
-    _out(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-
-
-def _workspace() -> Workspace:
-    """The workspace around the current directory, or exit 2."""
-    from app.config import ConfigError
-    from app.workspace import WorkspaceError, open_workspace
-
-    try:
-        return open_workspace()
-    except (WorkspaceError, ConfigError) as exc:
-        raise _fail(str(exc), 2) from None
 
 
 def _intent_line(commit: CommitInfo) -> str | None:
@@ -83,18 +53,18 @@ def log_command(
     """List the commits that changed the spec, newest first, with the intent they carry."""
     from specs import HistoryError, spec_log
 
-    ws = _workspace()
+    ws = open_ws()
     try:
         commits = spec_log(ws.root, ws.spec_dir, limit=limit)
     except HistoryError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     if as_json:
-        _dump({"commits": [c.model_dump(mode="json") for c in commits]})
+        dump({"commits": [c.model_dump(mode="json") for c in commits]})
         return
     if not commits:
         typer.echo("no spec commits yet")
         return
-    _out(_commit_lines(commits))
+    out(_commit_lines(commits))
 
 
 def show_command(
@@ -103,14 +73,14 @@ def show_command(
     """Show one commit: its message (with the verbatim intent) and the diff of the spec."""
     from specs import HistoryError, show_commit
 
-    ws = _workspace()
+    ws = open_ws()
     try:
         detail = show_commit(ws.root, rev, ws.spec_dir)
     except HistoryError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     head = f"commit {detail.sha}\nAuthor: {detail.author} <{detail.email}>\nDate:   {detail.date}\n"
     body = "".join(f"    {line}".rstrip(" ") + "\n" for line in detail.message.split("\n")[:-1])
-    _out(f"{head}\n{body}\n{detail.diff}")
+    out(f"{head}\n{body}\n{detail.diff}")
 
 
 def why_command(
@@ -121,20 +91,20 @@ def why_command(
     from app.why import UnknownRequirementError, explain, normalise_id
     from specs import HistoryError
 
-    ws = _workspace()
+    ws = open_ws()
     wanted = normalise_id(req_id)
     if wanted is None:
-        raise _fail(f"{req_id!r} is not a requirement ID (like ING-1)", 2)
+        raise fail(f"{req_id!r} is not a requirement ID (like ING-1)", 2)
     try:
         report = explain(ws, wanted)
     except UnknownRequirementError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     except HistoryError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     if as_json:
-        _dump(report.model_dump(mode="json"))
+        dump(report.model_dump(mode="json"))
         return
-    _out(_why_text(report))
+    out(_why_text(report))
 
 
 def _quote(text: str, indent: str) -> str:

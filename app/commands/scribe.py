@@ -10,7 +10,6 @@ lock. `--json` prints one JSON document with sorted keys. User text goes to stdo
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import subprocess
@@ -21,6 +20,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+
+from app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
     from app.workspace import Workspace
@@ -56,35 +57,6 @@ def register(cli: typer.Typer) -> None:
 # -- plumbing -----------------------------------------------------------------------------------
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"charter: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _out(text: str) -> None:
-    """Write text to stdout as UTF-8 bytes, untouched."""
-    sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
-    sys.stdout.buffer.flush()
-
-
-def _dump(doc: Any) -> None:
-    """Print one JSON document with a stable key order."""
-    _out(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-
-
-def _workspace() -> Workspace:
-    """The workspace around the current directory, or exit 2."""
-    from app.config import ConfigError
-    from app.workspace import WorkspaceError, open_workspace
-
-    try:
-        return open_workspace()
-    except (WorkspaceError, ConfigError) as exc:
-        raise _fail(str(exc), 2) from None
-
-
 def _read_text(value: str, what: str) -> str:
     """The argument itself, or stdin verbatim (strict UTF-8) when it is `-`."""
     if value != "-":
@@ -94,9 +66,9 @@ def _read_text(value: str, what: str) -> str:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise _fail(f"the {what} on stdin is not valid UTF-8 (byte {exc.start})", 2) from None
+            raise fail(f"the {what} on stdin is not valid UTF-8 (byte {exc.start})", 2) from None
     if not text.strip():
-        raise _fail(f"the {what} is empty", 2)
+        raise fail(f"the {what} is empty", 2)
     return text
 
 
@@ -112,7 +84,7 @@ def _open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
             factory.chat("scribe")  # checks the key too, before anything is recorded
     except ModelConfigError as exc:
         if need_model:
-            raise _fail(exc.user_message, 2) from None
+            raise fail(exc.user_message, 2) from None
         name = ""
     return IntentSession(
         ws.root,
@@ -135,7 +107,7 @@ def _locked(ws: Workspace, purpose: str) -> Iterator[None]:
     try:
         lock = WorkspaceLock(ws.lock_path).acquire(purpose)
     except LockedError as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     try:
         yield
     finally:
@@ -152,13 +124,13 @@ def _guard(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except ModelConfigError as exc:
-        raise _fail(exc.user_message, 2) from None
+        raise fail(exc.user_message, 2) from None
     except ModelCallError as exc:
-        raise _fail(exc.user_message, 4) from None
+        raise fail(exc.user_message, 4) from None
     except (IntentError, HistoryError, IdRegisterError) as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     except (LedgerError, ValueError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
 
 
 def _print_outcome(outcome: TurnOutcome, streamed: bool, as_json: bool) -> None:
@@ -166,24 +138,24 @@ def _print_outcome(outcome: TurnOutcome, streamed: bool, as_json: bool) -> None:
     from graphs.intent import render_proposal
 
     if as_json:
-        _dump(outcome.model_dump(mode="json"))
+        dump(outcome.model_dump(mode="json"))
     else:
         if streamed and outcome.kind != "reply":
-            _out("\n")
+            out("\n")
         if outcome.superseded:
             typer.echo(
                 f"note: {outcome.superseded} was dropped unreviewed by this message.", err=True
             )
         if outcome.kind in ("proposal", "refused") and outcome.proposal is not None:
-            _out(render_proposal(outcome.proposal))
+            out(render_proposal(outcome.proposal))
             if outcome.kind == "proposal":
-                _out("Review: charter accept [--edit] | charter reject [--reason TEXT]\n")
+                out("Review: charter accept [--edit] | charter reject [--reason TEXT]\n")
         elif outcome.kind == "question":
-            _out(f"Question ({outcome.reply_id}): {outcome.text}\n")
+            out(f"Question ({outcome.reply_id}): {outcome.text}\n")
         elif outcome.kind == "reply":
-            _out("\n" if streamed else (outcome.text or "") + "\n")
+            out("\n" if streamed else (outcome.text or "") + "\n")
     if outcome.kind == "error":
-        raise _fail(
+        raise fail(
             f"{outcome.text} (your message {outcome.message_id} is kept in the ledger; "
             "nothing was changed)",
             4,
@@ -200,14 +172,14 @@ def _turn(
     as_json: bool,
 ) -> None:
     """Run one scribe turn under the lock and print its outcome."""
-    ws = _workspace()
+    ws = open_ws()
     streamed = False
 
     def on_token(text: str) -> None:
         """Stream the scribe's text as it arrives (plain output only)."""
         nonlocal streamed
         streamed = True
-        _out(text)
+        out(text)
 
     with _locked(ws, purpose):
         session = _open_session(ws, need_model=True)
@@ -249,8 +221,8 @@ def _pending_or_exit(session: IntentSession, as_json: bool) -> PendingProposal:
     pending = _guard(session.pending)
     if pending is None:
         if as_json:
-            _dump({"pending": None})
-        raise _fail(f"nothing is pending review in session {session.session}", 1)
+            dump({"pending": None})
+        raise fail(f"nothing is pending review in session {session.session}", 1)
     return pending
 
 
@@ -260,15 +232,15 @@ def pending_command(
     """Show the proposal waiting for review in the current session (exit 1 if none)."""
     from graphs.intent import render_proposal
 
-    session = _open_session(_workspace(), need_model=False)
+    session = _open_session(open_ws(), need_model=False)
     try:
         pending = _pending_or_exit(session, as_json)
     finally:
         session.close()
     if as_json:
-        _dump({"pending": pending.model_dump(mode="json")})
+        dump({"pending": pending.model_dump(mode="json")})
     else:
-        _out(render_proposal(pending))
+        out(render_proposal(pending))
 
 
 def _edit_items(ws: Workspace, pending: PendingProposal) -> dict[int, str]:
@@ -281,21 +253,21 @@ def _edit_items(ws: Workspace, pending: PendingProposal) -> dict[int, str]:
         if i.op in ("add_requirement", "modify_requirement")
     ]
     if not items:
-        raise _fail(f"{pending.id} has no requirement texts to edit", 2)
+        raise fail(f"{pending.id} has no requirement texts to edit", 2)
     path = ws.state_dir / f"edit-{pending.id}.toml"
     path.write_text(EDIT_HEADER + tomli_w.dumps({"item": items}), encoding="utf-8")
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     try:
         done = subprocess.run([*shlex.split(editor), str(path)], check=False)
     except OSError as exc:
-        raise _fail(f"cannot run the editor {editor!r}: {exc.strerror}; set EDITOR", 2) from None
+        raise fail(f"cannot run the editor {editor!r}: {exc.strerror}; set EDITOR", 2) from None
     if done.returncode != 0:
-        raise _fail(f"the editor exited with status {done.returncode}; nothing was accepted", 1)
+        raise fail(f"the editor exited with status {done.returncode}; nothing was accepted", 1)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         edited = {int(x["index"]): str(x["text"]) for x in data.get("item", [])}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise _fail(
+        raise fail(
             f"{path}: cannot read the edited items ({exc}); nothing was accepted", 2
         ) from None
     path.unlink(missing_ok=True)
@@ -307,7 +279,7 @@ def accept_command(
     as_json: bool = typer.Option(False, "--json", help="Print the commit as JSON."),
 ) -> None:
     """Accept the pending proposal: ONE commit with the spec change and your words."""
-    ws = _workspace()
+    ws = open_ws()
     with _locked(ws, "charter accept"):
         session = _open_session(ws, need_model=False)
         try:
@@ -317,9 +289,9 @@ def accept_command(
         finally:
             session.close()
     if as_json:
-        _dump({"commit": sha, "proposal": pending.id})
+        dump({"commit": sha, "proposal": pending.id})
     else:
-        _out(f"Committed {sha[:12]}: {pending.summary} ({pending.id})\n")
+        out(f"Committed {sha[:12]}: {pending.summary} ({pending.id})\n")
 
 
 def reject_command(
@@ -327,7 +299,7 @@ def reject_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Reject the pending proposal (the reason is recorded verbatim)."""
-    ws = _workspace()
+    ws = open_ws()
     with _locked(ws, "charter reject"):
         session = _open_session(ws, need_model=False)
         try:
@@ -336,9 +308,9 @@ def reject_command(
         finally:
             session.close()
     if as_json:
-        _dump({"rejected": pending.id, "reason": reason})
+        dump({"rejected": pending.id, "reason": reason})
     else:
-        _out(f"Rejected {pending.id}.\n")
+        out(f"Rejected {pending.id}.\n")
 
 
 def confirm_command(
@@ -350,8 +322,8 @@ def confirm_command(
     from specs import REQ_ID_RE
 
     if not REQ_ID_RE.match(req_id):
-        raise _fail(f"{req_id!r} is not a requirement ID like ING-2", 2)
-    ws = _workspace()
+        raise fail(f"{req_id!r} is not a requirement ID like ING-2", 2)
+    ws = open_ws()
     with _locked(ws, "charter confirm"):
         session = _open_session(ws, need_model=False)
         try:
@@ -359,9 +331,9 @@ def confirm_command(
         finally:
             session.close()
     if as_json:
-        _dump({"commit": sha, "requirement": req_id})
+        dump({"commit": sha, "requirement": req_id})
     else:
-        _out(f"Committed {sha[:12]}: {req_id} confirmed\n")
+        out(f"Committed {sha[:12]}: {req_id} confirmed\n")
 
 
 # -- sessions -----------------------------------------------------------------------------------
@@ -369,7 +341,7 @@ def confirm_command(
 
 def _ledger_op(fn: Callable[[IntentSession], T], purpose: str | None) -> T:
     """Run a session-management call (under the lock when it writes)."""
-    ws = _workspace()
+    ws = open_ws()
     session = _open_session(ws, need_model=False)
     try:
         if purpose is None:
@@ -386,7 +358,7 @@ def session_new(
 ) -> None:
     """Start a new session and make it current."""
     sid = _ledger_op(lambda s: s.new_session(), "charter session new")
-    _dump({"session": sid}) if as_json else _out(f"{sid}\n")
+    dump({"session": sid}) if as_json else out(f"{sid}\n")
 
 
 @session_app.command("list")
@@ -400,7 +372,7 @@ def session_list(
 
     current, infos = _ledger_op(both, None)
     if as_json:
-        _dump({"current": current, "sessions": [i.model_dump(mode="json") for i in infos]})
+        dump({"current": current, "sessions": [i.model_dump(mode="json") for i in infos]})
         return
     lines = [
         f"{'*' if i.id == current else ' '} {i.id}  {i.count:>5} records"
@@ -411,7 +383,7 @@ def session_list(
         )
         for i in infos
     ]
-    _out("".join(line + "\n" for line in lines))
+    out("".join(line + "\n" for line in lines))
 
 
 @session_app.command("switch")
@@ -421,4 +393,4 @@ def session_switch(
 ) -> None:
     """Make an existing session current."""
     _ledger_op(lambda s: s.switch_session(session_id), "charter session switch")
-    _dump({"session": session_id}) if as_json else _out(f"{session_id}\n")
+    dump({"session": session_id}) if as_json else out(f"{session_id}\n")

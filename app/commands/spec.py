@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from app.commands.common import open_ws
+
 if TYPE_CHECKING:
     from specs import Finding
 
@@ -36,16 +38,10 @@ def validate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the findings as one JSON object."),
 ) -> None:
     """Validate the spec: IDs, keywords, provenance, quotes against the ledger, references."""
-    from app.config import ConfigError
-    from app.workspace import WorkspaceError, open_workspace
     from specs import Severity, load_spec_dir, merge_findings, validate
     from transcripts import Ledger
 
-    try:
-        ws = open_workspace()
-    except (WorkspaceError, ConfigError) as exc:
-        typer.echo(f"charter: {exc}", err=True)
-        raise typer.Exit(2) from None
+    ws = open_ws()
     try:
         spec_prefix = PurePosixPath(ws.spec_dir.relative_to(ws.root).as_posix())
     except ValueError:

@@ -7,10 +7,11 @@ newline translation, no stripping of control sequences).
 from __future__ import annotations
 
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from app.commands.common import fail, open_ws, out
 
 if TYPE_CHECKING:
     from transcripts import Ledger, Record
@@ -31,30 +32,12 @@ def register(cli: typer.Typer) -> None:
     )(reindex)
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"charter: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _open_ledger() -> Ledger:
     """The ledger of the workspace around the current directory (exit 2 outside one)."""
-    from app.config import ConfigError
-    from app.workspace import WorkspaceError, open_workspace
     from transcripts import Ledger
 
-    try:
-        ws = open_workspace()
-    except (WorkspaceError, ConfigError) as exc:
-        raise _fail(str(exc)) from None
+    ws = open_ws()
     return Ledger(ws.transcripts_dir, ws.state_db, state_dir=ws.state_dir)
-
-
-def _write(text: str) -> None:
-    """Write text to stdout byte for byte as UTF-8."""
-    sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.buffer.flush()
 
 
 def _json(records: list[Record]) -> str:
@@ -84,9 +67,9 @@ def search(
     try:
         hits = ledger.search(query, limit=limit, role=role)
     except LedgerError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc), 2) from None
     if as_json:
-        _write(_json([h.record for h in hits]))
+        out(_json([h.record for h in hits]))
         return
     if not hits:
         typer.echo("no matches", err=True)
@@ -95,7 +78,7 @@ def search(
         f"{h.record.id}  {h.record.session}  {_when(h.record.ts)}  {h.record.role:<6}  {h.snippet}"
         for h in hits
     ]
-    _write("\n".join(lines) + "\n")
+    out("\n".join(lines) + "\n")
 
 
 @transcript_app.command("show")
@@ -111,17 +94,17 @@ def show(
         read = ledger.read(session or ledger.current_session())
     except LedgerError as exc:
         known = ", ".join(s.id for s in ledger.sessions()[-5:]) or "none yet"
-        raise _fail(f"{exc} (recent sessions: {known})") from None
+        raise fail(f"{exc} (recent sessions: {known})", 2) from None
     for problem in read.problems:
         typer.echo(f"warning: {problem}", err=True)
     if as_json:
-        _write(_json(read.records))
+        out(_json(read.records))
         return
-    out = []
+    lines = []
     for r in read.records:
         kind = "" if r.kind == "message" else f" {r.kind}"
-        out.append(f"[{r.id} {r.role}{kind} {r.ts[11:16]}] {r.text}\n")
-    _write("".join(out))
+        lines.append(f"[{r.id} {r.role}{kind} {r.ts[11:16]}] {r.text}\n")
+    out("".join(lines))
 
 
 def reindex() -> None:
@@ -132,7 +115,7 @@ def reindex() -> None:
     try:
         stats = ledger.reindex()
     except LedgerError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc), 2) from None
     for problem in stats.problems:
         typer.echo(f"warning: {problem}", err=True)
     problems = f", {len(stats.problems)} unreadable lines" if stats.problems else ""

@@ -6,11 +6,12 @@ takes the lock. Exit codes: 0 ok, 2 refused or outside a workspace, 3 workspace 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from app.commands.common import dump, fail
 
 if TYPE_CHECKING:
     from app.workspace import InitResult, Workspace
@@ -20,17 +21,6 @@ def register(cli: typer.Typer) -> None:
     """Mount `init` and `status` on the root CLI."""
     cli.command("init")(init_command)
     cli.command("status")(status_command)
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"charter: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _dump(doc: dict[str, Any]) -> None:
-    """Print one JSON document with a stable key order."""
-    typer.echo(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def init_command(
@@ -46,11 +36,11 @@ def init_command(
     try:
         result = init_workspace(Path(directory))
     except WorkspaceError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     except LockedError as exc:
-        raise _fail(str(exc), 3) from None
+        raise fail(str(exc), 3) from None
     if as_json:
-        _dump(result.model_dump(mode="json"))
+        dump(result.model_dump(mode="json"))
         return
     typer.echo(_init_report(result))
 
@@ -86,10 +76,10 @@ def status_command(
     try:
         ws = open_workspace()
     except (WorkspaceError, ConfigError) as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     doc = _status(ws)
     if as_json:
-        _dump(doc)
+        dump(doc)
         return
     typer.echo(_status_text(doc))
 

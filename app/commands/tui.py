@@ -1,0 +1,36 @@
+"""`charter` with no command (and `charter tui [DIR]`): open the terminal UI.
+
+Textual and the TUI modules are imported only here, inside the functions, so other commands
+start fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def open_tui(start: Path | None = None) -> None:
+    """Run the TUI on the workspace around `start` (default: the current directory)."""
+    from app.tui.app import CharterApp
+
+    app = CharterApp(start)
+    app.run()
+    if app.error:
+        typer.echo(f"charter: {app.error}", err=True)
+        raise typer.Exit(app.return_code or 2)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add `charter tui [DIR]`, the explicit form of running `charter` with no command."""
+
+    @cli.command("tui")
+    def tui(
+        directory: Annotated[
+            Path | None, typer.Argument(help="Start in DIRECTORY instead of the current one.")
+        ] = None,
+    ) -> None:
+        """Open the terminal UI (the same as running `charter` with no command)."""
+        open_tui(directory)
