@@ -6,6 +6,7 @@ start fast.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,14 @@ import typer
 
 def open_tui(start: Path | None = None) -> None:
     """Run the TUI on the workspace around `start` (default: the current directory)."""
-    from app.tui.app import CharterApp
+    # The TUI imports a few hundred modules; the cyclic collector finds nothing to free among
+    # them, so it is paused while they load and they are moved out of its way afterwards.
+    gc.disable()
+    try:
+        from app.tui.app import CharterApp
+    finally:
+        gc.freeze()
+        gc.enable()
 
     app = CharterApp(start)
     app.run()
