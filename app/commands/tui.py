@@ -25,7 +25,8 @@ def open_tui(start: Path | None = None) -> None:
         gc.enable()
 
     app = CharterApp(start)
-    app.run()
+    if app.error is None:  # a broken workspace is reported before the screen is taken over
+        app.run()
     if app.error:
         typer.echo(f"charter: {app.error}", err=True)
         raise typer.Exit(app.return_code or 2)

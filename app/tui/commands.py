@@ -1,0 +1,141 @@
+"""Every action of the main screen in one table, and the command-palette provider built from it.
+
+The same table feeds the screen's key bindings and the F1 help, so a new action shows up in all
+three places at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+@dataclass(frozen=True)
+class Action:
+    """One user-visible action: palette title, the screen action it runs, its key and help."""
+
+    title: str
+    action: str
+    help: str
+    key: str = ""
+    footer: str = ""
+    priority: bool = False
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("Help", "help", "Keys, badges and how to review", "f1", "Help", True),
+    Action("Focus chat", "focus_pane('chat')", "Type to the scribe", "f2", "Chat", True),
+    Action(
+        "Focus spec",
+        "focus_pane('spec')",
+        "The spec tree and requirement detail",
+        "f3",
+        "Spec",
+        True,
+    ),
+    Action(
+        "Focus history",
+        "focus_pane('history')",
+        "Spec commits with intent and diff",
+        "f4",
+        "History",
+        True,
+    ),
+    Action(
+        "Focus builds",
+        "focus_pane('builds')",
+        "Launch builds and watch their tasks",
+        "f5",
+        "Builds",
+        True,
+    ),
+    Action("Focus audit", "focus_pane('audit')", "Findings on the spec", "f6", "", True),
+    Action("Narrower side pane", "resize_side(-5)", "Give the chat more room", "f7", "", True),
+    Action("Wider side pane", "resize_side(5)", "Give the side pane more room", "f8", "", True),
+    Action(
+        "Maximize or restore pane",
+        "toggle_maximize",
+        "Fill the screen with the focused pane",
+        "f9",
+        "",
+        True,
+    ),
+    Action(
+        "Review pending proposal", "focus_card", "Focus the open review card", "ctrl+r", "Review"
+    ),
+    Action("Accept proposal", "review('accept')", "Commit the open proposal with your words"),
+    Action("Reject proposal", "review('reject')", "Reject the open proposal, saying why"),
+    Action("Edit proposal", "review('edit')", "Edit the proposal's items, then accept"),
+    Action(
+        "Confirm inferred items", "review('confirm')", "Vouch for the proposal's inferred items"
+    ),
+    Action("Load earlier messages", "load_earlier", "Show older messages of this session"),
+    Action(
+        "Commits of requirement", "requirement_history", "History of the highlighted requirement"
+    ),
+    Action(
+        "Confirm requirement",
+        "confirm_requirement",
+        "Promote the highlighted inferred requirement to confirmed",
+    ),
+    Action("Build HEAD", "build('head')", "Run charter build on the current commit"),
+    Action(
+        "Build selected commit",
+        "build('selected')",
+        "Run charter build on the commit highlighted in History",
+    ),
+    Action("Refresh", "refresh_all", "Reload spec, history, chat and builds from disk"),
+    Action("New session", "new_session", "Start a new chat session in the ledger"),
+    Action("Model setup", "show_setup", "What to set to use a model"),
+    Action("Quit", "app.quit", "Leave Charter", "ctrl+q"),
+)
+
+
+def bindings() -> list[Binding]:
+    """Key bindings for the actions that have a key (quit is the App's own)."""
+    return [
+        Binding(a.key, a.action, a.footer or a.title, show=bool(a.footer), priority=a.priority)
+        for a in ACTIONS
+        if a.key and not a.action.startswith("app.")
+    ]
+
+
+class CharterCommands(Provider):
+    """Command palette entries for every action the current screen can run now."""
+
+    def _available(self) -> list[Action]:
+        """The actions whose screen-side check allows them at this moment."""
+        screen = self.screen
+        out = []
+        for action in ACTIONS:
+            name = action.action.split("(")[0]
+            if name.startswith("app."):
+                continue  # the app's own commands (quit) are listed by Textual already
+            if not hasattr(screen, f"action_{name}"):
+                continue
+            check = screen.check_action(name, ())
+            if check is not False:
+                out.append(action)
+        return out
+
+    def _runner(self, action: Action) -> partial[object]:
+        """A callable that runs the action on the screen."""
+        return partial(self.screen.run_action, action.action)
+
+    async def discover(self) -> Hits:
+        """All available actions, in table order."""
+        for action in self._available():
+            yield DiscoveryHit(action.title, self._runner(action), help=action.help)
+
+    async def search(self, query: str) -> Hits:
+        """Fuzzy-match the available actions' titles."""
+        matcher = self.matcher(query)
+        for action in self._available():
+            score = matcher.match(action.title)
+            if score > 0:
+                yield Hit(
+                    score, matcher.highlight(action.title), self._runner(action), help=action.help
+                )

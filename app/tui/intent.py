@@ -1,0 +1,267 @@
+"""The TUI's client of the scribe: `graphs.intent.IntentSession`, driven on its own thread.
+
+Every call blocks (model, git, SQLite), so each runs on one dedicated thread and is awaited from
+a Textual worker; streamed tokens are handed back through a callback that the screen turns into
+messages. Outcomes and failures become `TurnResult`s: the UI never sees an exception from here,
+and it always knows whether the user's words reached the ledger (`recorded`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from app.tui.backend import Backend
+from app.tui.serial import SerialThread
+from app.tui.views import ItemView, ProposalView, TurnResult
+
+if TYPE_CHECKING:
+    from graphs.intent import IntentSession
+
+T = TypeVar("T")
+
+EDITABLE_OPS = ("add_requirement", "modify_requirement")
+EDIT_LINE_RE = re.compile(r"^\[(\d+)\]\s?(.*)$")
+EDIT_HELP = (
+    "Change the text of any item on its [n] line (one line per item), then press ctrl+s. "
+    "Edited items become explicit, citing your edit verbatim. Lines starting with # are ignored."
+)
+
+
+def item_view(item: Any) -> ItemView:
+    """A checked proposal item as the review card shows it."""
+    if item.op in ("add_section", "remove_section"):
+        text = f"section “{item.section}”"
+    elif item.op == "rename_section":
+        text = f"section “{item.section}” → “{item.new_title}”"
+    elif item.op == "move_requirement":
+        text = f"→ § {item.section}"
+    else:
+        text = item.text if item.text is not None else item.old_text or ""
+    target = item.file or ""
+    if item.section and item.op in ("add_requirement", "move_requirement"):
+        target = f"{target} § {item.section}" if target else item.section
+    return ItemView(
+        op=item.op,
+        req_id=item.req_id,
+        target=target,
+        text=text,
+        kind=item.provenance,
+        locked=bool(item.locked),
+        quote=item.quote if item.provenance == "explicit" else None,
+        messages=tuple(item.messages),
+        reason=item.reason if item.provenance != "explicit" and not item.downgraded else None,
+        note=f"claimed explicit: {item.downgraded}" if item.downgraded else None,
+    )
+
+
+def edit_text(view: Any) -> str:
+    """The proposal's items in the editor's format: `[n] text` lines for editable items."""
+    lines = [f"# Proposal {view.id}: {view.summary}"]
+    for item in view.items:
+        if item.op in EDITABLE_OPS:
+            lines.append(f"[{item.index}] {item.text or ''}")
+        else:
+            lines.append(f"# item {item.index} ({item.op.replace('_', ' ')}) has no text to edit")
+    return "\n".join(lines) + "\n"
+
+
+def parse_edits(text: str) -> dict[int, str]:
+    """`[n] text` lines back into {index: text}; other lines are ignored."""
+    edits: dict[int, str] = {}
+    for line in text.splitlines():
+        match = EDIT_LINE_RE.match(line)
+        if match:
+            edits[int(match.group(1))] = match.group(2)
+    return edits
+
+
+def proposal_view(view: Any) -> ProposalView:
+    """A `graphs.intent` ProposalView as the review card shows it."""
+    warnings = tuple(
+        f"{f.severity.value}: {f.message}" for f in view.findings if f.severity.value != "INFO"
+    )
+    return ProposalView(
+        id=view.id,
+        summary=view.summary,
+        items=tuple(item_view(i) for i in view.items),
+        diff=view.diff,
+        warnings=warnings,
+        edit_text=edit_text(view),
+    )
+
+
+def failure(exc: Exception) -> str:
+    """One sentence for a refused or failed act (model errors carry their own)."""
+    return str(getattr(exc, "user_message", None) or exc) or type(exc).__name__
+
+
+class IntentClient:
+    """One IntentSession for the TUI's workspace, used from async workers."""
+
+    edit_help = EDIT_HELP
+
+    def __init__(self, backend: Backend, session: str) -> None:
+        """Prepare (not open) the scribe session; `open()` does the slow part."""
+        self.backend = backend
+        self.session_id = session
+        self._thread = SerialThread("charter-intent")
+        self._session: IntentSession | None = None
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking call on the intent thread."""
+        return await self._thread.run(fn, *args)
+
+    @property
+    def session(self) -> IntentSession:
+        """The open IntentSession."""
+        assert self._session is not None, "IntentClient.open() first"
+        return self._session
+
+    def _open(self) -> ProposalView | None:
+        """Import the graph libraries, open the session, and return a pending proposal."""
+        from graphs.intent import IntentSession
+
+        ws = self.backend.workspace
+        factory = self.backend.model_factory()
+        model_name = factory.resolve("scribe").name
+        self._session = IntentSession(
+            ws.root,
+            ws.spec_dir,
+            ws.transcripts_dir,
+            ws.state_dir,
+            ws.checkpoints_db,
+            factory,
+            model_name,
+            index_db=ws.state_db,
+            builds_dir=ws.builds_dir,
+        )
+        pending = self._session.pending()
+        return proposal_view(pending) if pending is not None else None
+
+    async def open(self) -> ProposalView | None:
+        """Open the session (slow imports happen here); the pending proposal, if any."""
+        return await self._call(self._open)
+
+    def close(self) -> None:
+        """Close the session on its thread and stop the thread."""
+        if self._session is not None:
+            self._thread.submit(self._session.close)
+        self._thread.stop()
+
+    # turns
+
+    def _say(self, text: str, on_token: Callable[[str], None], qid: str | None) -> TurnResult:
+        """One turn (a message, or the answer to a builder question); a failure says whether
+        the message reached the ledger."""
+        before = self._last_id()
+        try:
+            if qid is None:
+                outcome = self.session.say(text, on_token=on_token)
+            else:
+                outcome = self.session.answer(qid, text, on_token=on_token)
+        except Exception as exc:  # every failure becomes a notification, never a crash
+            recorded = self._recorded_since(before, text)
+            return TurnResult(
+                kind="error", error=failure(exc), recorded=recorded is not None, message_id=recorded
+            )
+        proposal = outcome.proposal
+        error = outcome.text if outcome.kind == "error" else None
+        if outcome.kind == "refused" and proposal is not None:
+            problems = "; ".join(w for w in proposal_view(proposal).warnings)
+            error = f"Charter refused the scribe's proposal {proposal.id}: {problems}"
+        return TurnResult(
+            kind=outcome.kind,
+            message_id=outcome.message_id,
+            text=outcome.text or "",
+            proposal=proposal_view(proposal) if proposal and outcome.kind == "proposal" else None,
+            error=error,
+        )
+
+    def _last_id(self) -> str | None:
+        """The newest record ID of the current session (to tell what a failed turn wrote)."""
+        records = self.session.records()
+        return records[-1].id if records else None
+
+    def _recorded_since(self, before: str | None, text: str) -> str | None:
+        """The ID of a user record with exactly `text` written after `before`, if any."""
+        records = self.session.records()
+        start = next((i + 1 for i, r in enumerate(records) if r.id == before), 0)
+        for record in records[start:]:
+            if record.role == "user" and record.text == text:
+                return record.id
+        return None
+
+    async def say(
+        self, text: str, on_token: Callable[[str], None], question: str | None = None
+    ) -> TurnResult:
+        """Send the user's message exactly as typed (as the answer to `question`, if given)."""
+        return await self._call(self._say, text, on_token, question)
+
+    # review
+
+    def _act(self, kind: str, fn: Callable[[], Any]) -> TurnResult:
+        """Run a review act; a refusal becomes an error result."""
+        try:
+            value = fn()
+        except Exception as exc:  # IntentError, NothingPending, ValueError: one sentence each
+            return TurnResult(kind="failed", error=failure(exc))
+        if kind == "accepted":
+            return TurnResult(
+                kind=kind, text=f"accepted · commit {str(value)[:7]}", commit=str(value)
+            )
+        if kind == "confirmed":
+            return TurnResult(
+                kind=kind, text=f"confirmed · commit {str(value)[:7]}", commit=str(value)
+            )
+        return TurnResult(kind=kind, text="rejected")
+
+    async def accept(self) -> TurnResult:
+        """Accept the pending proposal: one commit."""
+        return await self._call(self._act, "accepted", self.session.accept)
+
+    async def accept_edited(self, proposal: ProposalView, text: str) -> TurnResult:
+        """Accept with the user's edits (the editor's `[n] text` lines)."""
+        edits = parse_edits(text)
+        return await self._call(self._act, "accepted", lambda: self.session.accept_edited(edits))
+
+    async def reject(self, reason: str) -> TurnResult:
+        """Reject the pending proposal, with the reason verbatim (empty: no reason)."""
+        result = await self._call(
+            self._act, "rejected", lambda: self.session.reject(reason or None)
+        )
+        if result.kind == "rejected" and reason:
+            return TurnResult(kind="rejected", text="rejected: " + " ".join(reason.split()))
+        return result
+
+    async def confirm(self, req_id: str, note: str) -> TurnResult:
+        """Promote a committed inferred requirement to confirmed (one commit)."""
+        return await self._call(
+            self._act, "confirmed", lambda: self.session.confirm(req_id, note or None)
+        )
+
+    async def confirm_proposal(self, proposal: ProposalView, note: str) -> TurnResult:
+        """Accept the proposal, then confirm each of its inferred requirements."""
+        accepted = await self.accept()
+        if accepted.kind != "accepted":
+            return accepted
+        confirmed: list[str] = []
+        for item in proposal.inferred:
+            if item.req_id and item.op in EDITABLE_OPS:
+                result = await self.confirm(item.req_id, note)
+                if result.kind != "confirmed":
+                    return TurnResult(
+                        kind="accepted",
+                        text=accepted.text,
+                        commit=accepted.commit,
+                        error=f"Accepted, but confirming {item.req_id} failed: {result.error}",
+                    )
+                confirmed.append(item.req_id)
+                accepted = TurnResult(kind="accepted", text=accepted.text, commit=result.commit)
+        label = f" · confirmed {', '.join(confirmed)}" if confirmed else ""
+        return TurnResult(kind="accepted", text=accepted.text + label, commit=accepted.commit)
+
+    async def new_session(self) -> str:
+        """Start a new ledger session."""
+        return await self._call(self.session.new_session)

@@ -1,0 +1,1 @@
+"""The TUI's screens: main, setup, help, init offer, and small dialogs."""

@@ -1,0 +1,99 @@
+"""Small modal dialogs: a text prompt (reject reason, confirm note) and the proposal editor."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static, TextArea
+
+
+class TextPrompt(ModalScreen[str | None]):
+    """Ask for free text; ctrl+s or the OK button submits it, escape cancels (None)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "submit", "OK", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        explanation: str,
+        *,
+        initial: str = "",
+        ok_label: str = "OK",
+        one_line: bool = False,
+    ) -> None:
+        """A dialog titled `title` with an explanation and a text field holding `initial`
+        (a one-line Input where Enter also submits, or a multi-line TextArea)."""
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.explanation = explanation
+        self.initial = initial
+        self.ok_label = ok_label
+        self.one_line = one_line
+
+    def compose(self) -> ComposeResult:
+        """Explanation, text field and buttons."""
+        with Vertical(classes="dialog") as box:
+            box.border_title = self.title_text
+            yield Static(Text(self.explanation), classes="dialog-text")
+            if self.one_line:
+                yield Input(self.initial, id="prompt-text", compact=True)
+            else:
+                yield TextArea(self.initial, id="prompt-text", soft_wrap=True, compact=True)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.ok_label} (ctrl+s)", id="ok", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        """Start typing straight away."""
+        field = self.query_one("#prompt-text")
+        field.focus()
+        if isinstance(field, TextArea):
+            field.move_cursor(field.document.end)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the one-line field submits."""
+        event.stop()
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """OK submits, Cancel dismisses."""
+        event.stop()
+        if event.button.id == "ok":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+    def action_submit(self) -> None:
+        """Return the text exactly as typed."""
+        field = self.query_one("#prompt-text")
+        self.dismiss(field.value if isinstance(field, Input) else field.text)  # type: ignore[attr-defined]
+
+    def action_cancel(self) -> None:
+        """Return None."""
+        self.dismiss(None)
+
+
+class EditProposal(TextPrompt):
+    """The proposal's items in an editable TextArea; what the user writes becomes explicit."""
+
+    def __init__(self, proposal_id: str, text: str, help_text: str) -> None:
+        """Edit `text` (the scribe's edit format for this proposal)."""
+        super().__init__(
+            f"Edit proposal {proposal_id}",
+            help_text,
+            initial=text,
+            ok_label="Accept edited",
+        )
+
+    def on_mount(self) -> None:
+        """Give the editor most of the screen."""
+        super().on_mount()
+        self.query_one(".dialog").add_class("-large")

@@ -1,0 +1,87 @@
+"""The F1 help screen: every key and palette action, the provenance badges, the newline key."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+from app.tui.commands import ACTIONS
+
+
+def help_markdown() -> str:
+    """The help text, with the action table generated from the one list of actions."""
+    rows = "\n".join(f"| {a.key or '—'} | {a.title} | {a.help} |" for a in ACTIONS)
+    return f"""\
+# Charter
+
+Talk to the **scribe** in the chat; it proposes spec changes that you review.
+Nothing changes until you accept, and every accepted proposal is one git commit carrying
+your words verbatim.
+
+## Chat input
+
+| key | does |
+| --- | --- |
+| Enter | send the message |
+| ctrl+j | new line (works in every terminal; shift+enter too where the terminal reports it) |
+| ↑ / ↓ | previous / next message you sent (on the first / last line) |
+| tab / shift+tab | move to the next / previous pane |
+
+## Reviewing a proposal (the card in the chat has focus)
+
+| key | does |
+| --- | --- |
+| a | accept: commit the change with your words |
+| r | reject: asks why; your reason is recorded and given to the scribe |
+| e | edit the items, then accept: your text becomes explicit |
+| c | confirm inferred items: you vouch for them, they become confirmed |
+
+## Provenance badges (they read without colour)
+
+| badge | meaning |
+| --- | --- |
+| E | explicit: you said it; cites your message and your verbatim words |
+| I | inferred: the scribe's inference, with its reason |
+| C | confirmed: was inferred, you confirmed it |
+| L | LOCKED: builders must not deviate; the scribe must not change it unless you ask |
+
+## Spec tree
+
+Enter expands; **h** shows the commits that touched the requirement; **c** confirms an inferred one.
+
+## Everything else (also in the command palette, ctrl+p)
+
+| key | action | |
+| --- | --- | --- |
+{rows}
+
+Quit with ctrl+q. Press escape or F1 to close this help.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Scrollable Markdown help; escape, q or F1 closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,f1", "dismiss", "Close help", priority=True),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """The help document in a scrolling frame."""
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "Help"
+            box.border_subtitle = "esc to close"
+            yield Markdown(help_markdown(), open_links=False)
+
+    def on_mount(self) -> None:
+        """Focus the scroller so arrow keys scroll the help."""
+        self.query_one("#help-box").focus()
+
+    async def action_dismiss(self, result: None = None) -> None:
+        """Close the help."""
+        self.dismiss(result)

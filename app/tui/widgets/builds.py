@@ -1,0 +1,186 @@
+"""The builds pane: launch `charter build` of HEAD or a chosen commit, see every build, the live
+task table of the selected one (polled from its `build.json`) and its log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, OptionList, RichLog, Static
+from textual.widgets.option_list import Option
+
+from app.tui.views import BuildView, QuestionView
+
+STATE_STYLE: dict[str, str] = {
+    "done": "green",
+    "passed": "green",
+    "succeeded": "green",
+    "ok": "green",
+    "running": "bold yellow",
+    "verifying": "yellow",
+    "fixing": "yellow",
+    "pending": "dim",
+    "queued": "dim",
+    "failed": "bold red",
+    "error": "bold red",
+    "question": "magenta",
+    "skipped": "dim",
+    "reused": "cyan",
+}
+
+EMPTY_HINT = (
+    "No builds yet. A build turns one committed revision of the spec into a codebase in "
+    ".charter/builds/<id>/: Build HEAD, or pick a commit in History and press b."
+)
+
+
+def state_text(state: str) -> Text:
+    """A task or build state, coloured and literal."""
+    return Text(state, style=STATE_STYLE.get(state.lower(), ""))
+
+
+def build_prompt(build: BuildView) -> Text:
+    """One line of the build list."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    out.append(build.id, style="bold")
+    out.append("  ")
+    out.append_text(state_text(build.status))
+    if build.rev:
+        out.append(f"  {build.rev[:10]}", style="yellow")
+    if build.started:
+        out.append(f"  {build.started}", style="dim")
+    done = sum(1 for t in build.tasks if t.state.lower() in ("done", "passed", "reused"))
+    if build.tasks:
+        out.append(f"  {done}/{len(build.tasks)} tasks", style="dim")
+    return out
+
+
+def question_prompt(question: QuestionView) -> Text:
+    """One line of the questions list: ID, build and task, then the question."""
+    out = Text()
+    out.append(question.id, style="bold magenta")
+    out.append(f"  {question.build} · {question.task}\n", style="dim")
+    out.append(question.text)
+    return out
+
+
+class BuildsPane(Vertical):
+    """Launch buttons, build list, task table and log."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("B", "launch('head')", "Build HEAD"),
+    ]
+
+    @dataclass
+    class Act(Message):
+        """A request to the screen: launch a build, or show one build's tasks."""
+
+        action: str
+        build_id: str | None = None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        """An empty pane."""
+        super().__init__(id=id)
+        self.builds: dict[str, BuildView] = {}
+        self.questions: dict[str, QuestionView] = {}
+        self.selected: str | None = None
+
+    def compose(self) -> ComposeResult:
+        """Buttons, list, table and log."""
+        with Horizontal(id="build-actions"):
+            yield Button("Build HEAD", id="build-head", compact=True)
+            yield Button("Build selected commit", id="build-rev", compact=True)
+        yield Static(Text(EMPTY_HINT, style="dim"), id="build-hint")
+        yield OptionList(id="build-list")
+        yield Static("", id="build-status")
+        table: DataTable[Text | str] = DataTable(id="task-table", cursor_type="row")
+        yield table
+        yield Static(
+            Text("Questions from builds · enter: answer through the scribe", style="bold"),
+            id="question-header",
+        )
+        yield OptionList(id="question-list")
+        yield RichLog(id="build-log", markup=False, highlight=False, wrap=True, max_lines=5000)
+
+    def on_mount(self) -> None:
+        """Set up the task table's columns; no questions yet."""
+        table = self.query_one("#task-table", DataTable)
+        table.add_columns("task", "state", "title")
+        self.set_questions([])
+
+    def set_questions(self, questions: list[QuestionView]) -> None:
+        """List the builds' open questions (hidden when there are none)."""
+        self.questions = {q.id: q for q in questions}
+        self.query_one("#question-header").display = bool(questions)
+        options = self.query_one("#question-list", OptionList)
+        options.display = bool(questions)
+        options.clear_options()
+        options.add_options([Option(question_prompt(q), id=q.id) for q in questions])
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter on a question: answer it."""
+        if event.option_list.id == "question-list" and event.option.id:
+            event.stop()
+            self.post_message(self.Act("answer", event.option.id))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Buttons become launch requests."""
+        event.stop()
+        self.post_message(self.Act("head" if event.button.id == "build-head" else "selected"))
+
+    def action_launch(self, which: str) -> None:
+        """Keyboard equivalent of the buttons."""
+        self.post_message(self.Act(which))
+
+    def set_builds(self, builds: list[BuildView]) -> None:
+        """Refresh the build list and the selected build's table."""
+        self.builds = {b.id: b for b in builds}
+        self.query_one("#build-hint").display = not builds
+        for part in ("#build-list", "#build-status", "#task-table"):
+            self.query_one(part).display = bool(builds)
+        options = self.query_one("#build-list", OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        options.add_options([Option(build_prompt(b), id=b.id) for b in builds])
+        if builds:
+            if self.selected not in self.builds:
+                self.selected = builds[0].id
+            ids = [b.id for b in builds]
+            options.highlighted = ids.index(self.selected) if highlighted is not None else 0
+            self._show_tasks(self.builds[self.selected])
+
+    def _show_tasks(self, build: BuildView) -> None:
+        """Fill the task table from one build, with its status and message above."""
+        status = Text()
+        status.append(f"{build.id} ", style="bold")
+        status.append_text(state_text(build.status))
+        if build.error:
+            status.append(f"  {build.error}")
+        self.query_one("#build-status", Static).update(status)
+        table = self.query_one("#task-table", DataTable)
+        table.clear()
+        for task in build.tasks:
+            title = Text(task.title)
+            if task.detail:
+                title.append(f"  {task.detail}", style="red")
+            table.add_row(Text(task.id), state_text(task.state), title, key=task.id)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Show the highlighted build's tasks."""
+        event.stop()
+        if event.option_list.id != "build-list":
+            return
+        build_id = event.option.id
+        if build_id and build_id in self.builds and build_id != self.selected:
+            self.selected = build_id
+            self._show_tasks(self.builds[build_id])
+            self.post_message(self.Act("open", build_id))
+
+    def write_log(self, line: str) -> None:
+        """Append one line of build output, literally."""
+        self.query_one("#build-log", RichLog).write(Text(line))

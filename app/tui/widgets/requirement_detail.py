@@ -1,0 +1,92 @@
+"""The requirement detail: text, keyword, provenance, the verbatim words it came from and the
+commits that touched it (the `why`), loaded in a worker after the cursor settles."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from app.tui.render import BADGE_LETTER, BADGE_MEANING, badge, kind_of
+from app.tui.views import CommitView, MessageView
+from specs import Requirement, Section, SpecFile
+
+
+def render_requirement(
+    spec_file: SpecFile,
+    section: Section,
+    req: Requirement,
+    messages: list[MessageView] | None = None,
+    commits: list[CommitView] | None = None,
+) -> Text:
+    """The detail text of one requirement; `None` lists mean "still loading"."""
+    prov = req.provenance
+    out = badge(prov.kind if prov else None, req.locked)
+    out.append(req.id, style="bold")
+    out.append(f"  {spec_file.path} › {section.title}", style="dim")
+    out.append("\n")
+    out.append(req.text)
+    out.append("\n\n")
+    letter = BADGE_LETTER[kind_of(prov.kind if prov else None)]
+    out.append(f"{letter}  {BADGE_MEANING[letter]}\n", style="dim")
+    if req.locked:
+        out.append(f"L  {BADGE_MEANING['L']}\n", style="dim")
+    if prov is not None:
+        if prov.quote:
+            out.append("“", style="green")
+            out.append(prov.quote, style="green")
+            out.append("”", style="green")
+            if prov.messages:
+                out.append(f" ({', '.join(prov.messages)})", style="dim")
+            out.append("\n")
+        if prov.reason:
+            out.append("why: ", style="yellow")
+            out.append(prov.reason, style="italic")
+            out.append("\n")
+    out.append("\nThe user's words\n", style="bold underline")
+    if messages is None:
+        out.append("loading…\n", style="dim")
+    elif not messages:
+        out.append("(no cited message)\n", style="dim")
+    for msg in messages or []:
+        out.append(f"{msg.id} {msg.role}: ", style="bold")
+        out.append(msg.text)
+        out.append("\n")
+    out.append("\nCommits that touched it (newest first)", style="bold underline")
+    out.append("   h: show in History\n", style="dim")
+    if commits is None:
+        out.append("loading…", style="dim")
+    elif not commits:
+        out.append("(none: not committed yet)", style="dim")
+    for commit in commits or []:
+        out.append(commit.short, style="yellow")
+        out.append(f" {commit.date[:10]} ", style="dim")
+        out.append(commit.subject)
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+def render_node_summary(title: str, lines: list[str]) -> Text:
+    """Detail text for a file or section node."""
+    out = Text(title, style="bold")
+    for line in lines:
+        out.append("\n")
+        out.append(line)
+    return out
+
+
+class RequirementDetail(VerticalScroll):
+    """A scrolling panel holding one rendered requirement (or a hint)."""
+
+    HINT = "Select a requirement to see its text, the user's words and its commits."
+
+    def compose(self) -> ComposeResult:
+        """One Static that `show()` updates."""
+        yield Static(Text(self.HINT, style="dim"), id="detail-body")
+
+    def show(self, text: Text) -> None:
+        """Replace the shown text and scroll to the top."""
+        self.query_one("#detail-body", Static).update(text)
+        self.scroll_home(animate=False)

@@ -1,0 +1,125 @@
+"""A proposal review card: the items with provenance badges and verbatim quotes, the unified
+diff, and the review keys (a accept, r reject, e edit, c confirm inferred items).
+
+The card only renders and reports the user's choice (`ReviewCard.Act`); the screen carries it out
+in a worker and then calls `resolve()` with the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from app.tui.render import badge, diff_text
+from app.tui.views import ProposalView
+
+OP_SYMBOL: dict[str, str] = {
+    "add_requirement": "+",
+    "modify_requirement": "~",
+    "remove_requirement": "-",
+    "move_requirement": ">",
+    "add_section": "+§",
+    "rename_section": "~§",
+    "remove_section": "-§",
+}
+KEYS_HINT = "a accept   r reject (asks why)   e edit   c confirm inferred   tab next pane"
+
+
+def render_items(proposal: ProposalView) -> Text:
+    """Each item: op symbol, badge, ID and text, then the quote (explicit) or reason (inferred)."""
+    out = Text()
+    out.append(proposal.summary, style="bold")
+    out.append("\n")
+    for item in proposal.items:
+        out.append(f"{OP_SYMBOL.get(item.op, '?'):<3}")
+        out.append_text(badge(item.kind, item.locked))
+        if item.req_id:
+            out.append(item.req_id, style="bold")
+            out.append(" ")
+        if item.target:
+            out.append(f"[{item.target}] ", style="dim")
+        out.append(" ".join(item.text.split()))
+        out.append("\n")
+        if item.quote:
+            cited = ", ".join(item.messages)
+            out.append("       “", style="green")
+            out.append(item.quote, style="green")
+            out.append("”", style="green")
+            if cited:
+                out.append(f" ({cited})", style="dim")
+            out.append("\n")
+        if item.reason:
+            out.append("       why: ", style="yellow")
+            out.append(item.reason, style="italic")
+            out.append("\n")
+        if item.note:
+            out.append("       note: ", style="red")
+            out.append(item.note)
+            out.append("\n")
+    for warning in proposal.warnings:
+        out.append("  ! ", style="bold red")
+        out.append(warning)
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+class ReviewCard(Vertical, can_focus=True):
+    """One proposal in the chat; focused, it takes the review keys."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "act('accept')", "Accept"),
+        Binding("r", "act('reject')", "Reject"),
+        Binding("e", "act('edit')", "Edit"),
+        Binding("c", "act('confirm')", "Confirm"),
+    ]
+
+    @dataclass
+    class Act(Message):
+        """The user chose a review action on this card."""
+
+        card: ReviewCard
+        action: str
+
+    def __init__(self, proposal: ProposalView, *, id: str | None = None) -> None:
+        """A card for `proposal`, open for review."""
+        super().__init__(id=id, classes="review-card")
+        self.proposal = proposal
+        self.resolved: str | None = None
+        self.border_title = f"proposal {proposal.id}"
+        self.border_subtitle = "awaiting review"
+
+    def compose(self) -> ComposeResult:
+        """Items, diff, then the key hint (replaced by the outcome once resolved)."""
+        yield Static(render_items(self.proposal), classes="card-items")
+        if self.proposal.diff:
+            yield Static(diff_text(self.proposal.diff), classes="card-diff")
+        yield Static(Text(KEYS_HINT, style="bold"), classes="card-keys")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Review keys work only while the proposal is open; confirm only with inferred items."""
+        if action == "act":
+            if self.resolved is not None:
+                return False
+            if parameters and parameters[0] == "confirm" and not self.proposal.inferred:
+                return None
+        return True
+
+    def action_act(self, action: str) -> None:
+        """Report the chosen action to the screen."""
+        self.post_message(self.Act(self, action))
+
+    def resolve(self, outcome: str) -> None:
+        """Mark the card decided (e.g. "accepted: commit 1a2b3c4"); keys stop working."""
+        self.resolved = outcome
+        self.border_subtitle = outcome
+        self.add_class("-resolved")
+        self.query_one(".card-keys", Static).update(Text(outcome, style="bold"))
+        self.refresh_bindings()

@@ -1,0 +1,216 @@
+"""TUI benchmarks: cold start to the first frame, and opening a big workspace.
+
+Each figure is measured in a fresh subprocess so imports count: the parent starts the clock,
+the child imports the TUI, runs it headless (Textual's test driver renders every frame) and
+prints its figures as JSON once the main screen shows the spec tree and the chat.
+
+- cold start on the example workspace (`app.example` materialises it when present, else a
+  small equivalent is generated here): target < 0.6 s;
+- a 2,000-requirement spec with a 10,000-message ledger: first frame < 1.5 s, RSS < 250 MB,
+  and the CPU time per scroll step (one key press and the repaint it causes, measured as this
+  process's CPU time so other processes on the machine do not count) in the chat and in the
+  spec tree; 50 ms per step is roughly where a stall becomes visible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSION = "s-20260101-01"
+FILES = 20
+SECTIONS = 5
+PER_SECTION = 20
+MESSAGES = 10_000
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+}
+
+# The child: import as `charter` does, open, wait for the first frame showing the spec tree and
+# the chat, then measure scrolling.
+CHILD = """
+import asyncio, json, sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+import app.cli  # what `charter` imports before it opens the TUI
+from app.commands.tui import open_tui  # noqa: F401
+import psutil
+import gc
+gc.disable()
+from app.tui.app import CharterApp  # as open_tui does
+gc.freeze()
+gc.enable()
+
+STEPS = int(sys.argv[2])
+
+async def steps(pilot, key):
+    # CPU milliseconds per key press and the repaint it causes (other processes excluded).
+    start = time.process_time()
+    for _ in range(STEPS):
+        await pilot.press(key)
+        await pilot.pause()
+    return (time.process_time() - start) * 1000 / STEPS
+
+async def main():
+    app = CharterApp(Path(sys.argv[1]), env={}, take_lock=False)
+    out = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.wait_ready(settled=False)
+        out["first_frame_s"] = time.perf_counter() - t0
+        print(json.dumps({"first_frame": True}), flush=True)
+        if STEPS:
+            await app.wait_ready()
+            screen = app.main
+            while app.screen is not screen:
+                app.pop_screen()
+                await pilot.pause()
+            screen.chat_log.focus()
+            await pilot.pause()
+            out["chat_step_ms"] = await steps(pilot, "up")
+            start = time.perf_counter()
+            await screen.load_earlier_worker().wait()
+            await pilot.pause()
+            out["load_earlier_ms"] = (time.perf_counter() - start) * 1000
+            screen.action_focus_pane("spec")
+            await pilot.pause()
+            out["tree_step_ms"] = await steps(pilot, "down")
+        out["rss_mb"] = psutil.Process().memory_info().rss / 2**20
+    print(json.dumps(out), flush=True)
+
+asyncio.run(main())
+"""
+
+
+def _git(root: Path, *args: str) -> None:
+    """Run git with a fixed identity and date."""
+    env = {**os.environ, **GIT_ENV}
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, env=env)
+
+
+def make_big_workspace(root: Path, files: int = FILES, messages: int = MESSAGES) -> Path:
+    """A committed workspace with files×5×20 requirements and a `messages`-record session."""
+    from app.workspace import init_workspace
+    from specs import Provenance, ProvenanceKind, Requirement, Section, SpecFile, render_file
+    from transcripts import Ledger, Record
+
+    init_workspace(root)
+    lines: list[bytes] = []
+    for n in range(1, messages + 1):
+        role = "user" if n % 2 else "scribe"
+        text = (
+            f"message {n}: devices send batch {n} of events as JSON, and we want totals"
+            if role == "user"
+            else f"Noted. I would add **requirement {n}** to the `Ingest` section."
+        )
+        record = Record(
+            id=f"m-{n:05d}",
+            session=SESSION,
+            ts="2026-01-01T00:00:00.000Z",
+            role=role,
+            kind="message" if role == "user" else "reply",
+            text=text,
+        )
+        lines.append(record.to_line())
+    (root / "transcripts" / f"{SESSION}.jsonl").write_bytes(b"".join(lines))
+    Ledger(root / "transcripts", state_dir=root / ".charter").switch_session(SESSION)
+
+    kinds = (ProvenanceKind.EXPLICIT, ProvenanceKind.INFERRED, ProvenanceKind.CONFIRMED)
+    for f in range(files):
+        prefix = f"F{f}S"
+        sections = []
+        for s in range(SECTIONS):
+            reqs = []
+            for r in range(PER_SECTION):
+                number = s * PER_SECTION + r + 1
+                kind = kinds[(f + s + r) % 3]
+                msg = 2 * ((f * 100 + number) % (messages // 2)) + 1
+                provenance = (
+                    Provenance(kind=kind, reason="the scribe's reading of the batch rule")
+                    if kind is ProvenanceKind.INFERRED
+                    else Provenance(kind=kind, messages=[f"m-{msg:05d}"], quote="events as JSON")
+                )
+                reqs.append(
+                    Requirement(
+                        id=f"{prefix}{s}-{number}",
+                        text=f"The service MUST accept batch {number} of section {s} as JSON.",
+                        locked=(r % 7 == 0),
+                        provenance=provenance,
+                    )
+                )
+            sections.append(Section(title=f"Section {s}", blocks=reqs))
+        spec_file = SpecFile(path=f"part{f:02d}.md", title=f"Part {f}", sections=sections)
+        (root / "specs" / spec_file.path).write_text(render_file(spec_file), encoding="utf-8")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "spec: a big generated spec")
+    return root
+
+
+def example_workspace(root: Path) -> Path:
+    """The bundled example workspace, materialised as `make run` does."""
+    from app.example import materialise
+
+    return materialise(ROOT / "examples" / "telemetry", root).root
+
+
+def run_child(workspace: Path, steps: int) -> tuple[float, dict[str, float]]:
+    """Start the child; return wall time to its first frame and its figures."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHARTER_MODEL"):
+        env.pop(var, None)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(workspace), str(steps)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=str(workspace),
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    wall = time.perf_counter() - start
+    rest = proc.stdout.read()
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.wait()
+    if not first or proc.returncode:
+        raise RuntimeError(f"TUI child failed ({proc.returncode}): {err[-2000:]}")
+    return wall, json.loads(rest.strip().splitlines()[-1])
+
+
+def run() -> list[Result]:
+    """Cold start on the example, then the big workspace."""
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="charter-bench-tui-") as tmp:
+        example = example_workspace(Path(tmp) / "example")
+        run_child(example, 0)  # warm the OS file cache and .pyc files once
+        walls = sorted(run_child(example, 0)[0] for _ in range(3))
+        results.append(Result("tui: cold start to first frame (example)", walls[1], "s", 0.6))
+        big = make_big_workspace(Path(tmp) / "big")
+        run_child(big, 0)
+        wall, figures = run_child(big, 40)
+        results += [
+            Result("tui: first frame, 2,000 reqs + 10,000 messages", wall, "s", 1.5),
+            Result("tui: resident memory, big workspace", figures["rss_mb"], "MB", 250),
+            Result("tui: chat scroll step (big workspace)", figures["chat_step_ms"], "ms", 50),
+            Result("tui: spec tree scroll step (big workspace)", figures["tree_step_ms"], "ms", 50),
+            Result("tui: load 40 earlier messages", figures["load_earlier_ms"], "ms", 250),
+        ]
+    return results
+
+
+if __name__ == "__main__":
+    for result in run():
+        print(result)

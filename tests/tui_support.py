@@ -1,0 +1,170 @@
+"""Helpers for the TUI tests: a deterministic workspace and waiting for the app to settle.
+
+Setup only (a user's spec, ledger and commit, made with the real `init_workspace`, ledger and
+git) and observation; everything under test runs through the app and Pilot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.message import Message
+from textual.notifications import Notification, Notify
+from textual.pilot import Pilot
+
+from app.config import load_config, write_config
+from app.tui.app import CharterApp
+from app.workspace import init_workspace
+from transcripts import Ledger
+
+SESSION = "s-20260101-01"
+FIXED_DATE = "2026-01-01T12:00:00+00:00"
+
+SPEC = """# Telemetry service
+
+Devices send batches of events; the service reports daily totals.
+
+## Ingest
+
+- **ING-1** The service MUST accept `POST /events` with a JSON array of events.
+  > explicit (m-0001): "devices send batches of events as JSON"
+- **ING-2** The service MUST reply 413 to a request body over 1 MiB.
+  > inferred: the user asked for small payloads; 1 MiB is the scribe's choice
+- **ING-3** LOCKED The service MUST NOT store client IP addresses.
+  > confirmed (m-0003): "yes, never keep IPs"
+
+## Reports
+
+- **REP-1** The service SHOULD report daily totals per device.
+  > inferred: the intro says so
+"""
+
+MESSAGES = (
+    ("user", "message", "devices send batches of events as JSON [bold]really[/]"),
+    ("scribe", "reply", "I propose an **Ingest** section with `POST /events`."),
+    ("user", "message", "yes, never keep IPs"),
+    ("scribe", "reply", "Noted: ING-3 is now *confirmed* and LOCKED."),
+)
+
+
+def fix_git_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every commit's dates fixed, so SHAs (shown in the status bar) are stable."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", FIXED_DATE)
+    monkeypatch.setenv("GIT_COMMITTER_DATE", FIXED_DATE)
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in `root` and return its stdout."""
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=True, text=True)
+    return done.stdout
+
+
+def make_workspace(root: Path, messages: int = 0, timeout: float = 10.0) -> Path:
+    """A workspace with the telemetry spec, a short ledger session and one commit.
+
+    `messages` adds that many extra user/scribe exchanges (for the chat window tests).
+    """
+    init_workspace(root)
+    config = load_config(root / "charter.toml")
+    config.model.timeout = timeout
+    config.model.max_retries = 0
+    write_config(root / "charter.toml", config)
+    ledger = Ledger(
+        root / "transcripts", root / ".charter" / "state.db", state_dir=root / ".charter"
+    )
+    for role, kind, text in MESSAGES:
+        ledger.append(SESSION, role, text, kind=kind)
+    for n in range(messages):
+        ledger.append(SESSION, "user", f"extra message {n}")
+    ledger.switch_session(SESSION)
+    ledger.close()
+    (root / "specs" / "telemetry.md").write_text(SPEC, encoding="utf-8")
+    # Only the spec and settings: the ledger's timestamps would make the SHA differ per run.
+    git(root, "add", "specs", "charter.toml", ".gitignore")
+    git(root, "commit", "-q", "-m", "spec: the telemetry service")
+    return root
+
+
+def head(root: Path) -> str:
+    """HEAD's full SHA."""
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def ledger_records(root: Path) -> list[dict[str, Any]]:
+    """Every record of the test session, in file order."""
+    path = root / "transcripts" / f"{SESSION}.jsonl"
+    return [json.loads(line) for line in path.read_bytes().split(b"\n") if line.strip()]
+
+
+def add_item(text: str, quote: str | None = None, msg: str = "m-0005") -> dict[str, Any]:
+    """A propose_change item adding a requirement to Ingest (explicit when quoted)."""
+    item: dict[str, Any] = {
+        "op": "add_requirement",
+        "file": "telemetry.md",
+        "section": "Ingest",
+        "text": text,
+    }
+    if quote is not None:
+        item.update(provenance="explicit", messages=[msg], quote=quote)
+    else:
+        item.update(provenance="inferred", reason="operators need to see rejections")
+    return item
+
+
+def proposal(summary: str, *items: dict[str, Any]) -> dict[str, Any]:
+    """propose_change arguments."""
+    return {"summary": summary, "items": list(items)}
+
+
+async def settle(pilot: Pilot[None], app: CharterApp, timeout: float = 20.0) -> None:
+    """Wait until no scribe turn or review is running and the screen has caught up."""
+    await app.wait_ready()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while app.main is not None and app.main.turn_running:
+        if loop.time() > deadline:
+            raise TimeoutError("the scribe turn did not finish")
+        await asyncio.sleep(0.02)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_for(
+    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 30.0
+) -> None:
+    """Pause until `predicate()` holds (what a user would wait to see), or fail."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError("the app never reached the expected state")
+        await pilot.pause(0.05)
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    """Type `text` key by key into the focused widget (newlines as ctrl+j)."""
+    for ch in text:
+        await pilot.press("ctrl+j" if ch == "\n" else ch)
+
+
+class Notes:
+    """A `run_test(message_hook=...)` that records every notification the app raises."""
+
+    def __init__(self) -> None:
+        """No notifications yet."""
+        self.seen: list[Notification] = []
+
+    def __call__(self, message: Message) -> None:
+        """Keep Notify messages."""
+        if isinstance(message, Notify):
+            self.seen.append(message.notification)
+
+    def text(self) -> str:
+        """Every notification's title and message, one per line."""
+        return "\n".join(f"{n.severity}: {n.title} {n.message}" for n in self.seen)
