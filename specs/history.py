@@ -8,7 +8,8 @@ Committing never disturbs the user's own work: the new tree is built in a tempor
 moved with a compare-and-swap `update-ref`, so either the whole change lands or nothing does.
 Only then are the new contents written to the working tree and the real index entries of exactly
 those paths reset to the new HEAD; any other staged or unstaged work stays as it was. Charter
-never amends, rewrites or deletes git's lock files.
+never amends, rewrites or deletes git's lock files. Git processes are the cost of a commit, so
+the path runs as few as it can (see `_make_commit` and `specs.gitrepo`).
 
 `root` arguments name the workspace root. When it is the repository's top level (what
 `charter init` makes) paths are relative to both; a root below the top level also works, with
@@ -20,50 +21,37 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field, field_validator
 
+from specs.gitrepo import (
+    GC_SAMPLE_THRESHOLD,
+    IN_PROGRESS,
+    GitIdentityError,  # noqa: F401  (re-exported: commit_spec_change raises it)
+    GitRepo,
+    HistoryError,
+    open_repo,
+    run_git,
+)
 from specs.model import MSG_ID_RE, REQ_ID_RE
 
 SUBJECT_MAX = 72
 SUBJECT_PREFIX = "spec: "
 _TRAILER_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 _INTENT_HEAD_RE = re.compile(r"^Intent \((m-[0-9]+), verbatim\):$")
-_IDENTITY_KEYS = ("user.name", "user.email", "author.name", "author.email")
-_IDENTITY_KEYS += ("committer.name", "committer.email")
-_IN_PROGRESS = {
-    "MERGE_HEAD": "a merge",
-    "rebase-merge": "a rebase",
-    "rebase-apply": "a rebase or git am",
-    "CHERRY_PICK_HEAD": "a cherry-pick",
-    "REVERT_HEAD": "a revert",
-    "BISECT_LOG": "a bisect",
-}
 # One record of `git log -z` in NUL-separated fields; nothing in a commit can contain NUL.
 _LOG_FIELDS = ("%H", "%h", "%an", "%ae", "%aI", "%B", "%(trailers:only,unfold)")
 _LOG_FORMAT = "%x00" + "%x00".join(_LOG_FIELDS)
 _INDEX_RETRY_SECONDS = 3.0
+_SCRATCH_COPY_LIMIT = 8 * 1024 * 1024  # bytes of on-disk files worth copying into memory
+_SCRATCH_SLACK = 4 * 1024 * 1024  # free bytes a tmpfs keeps beyond the scratch's own needs
 _REQ_LINE_RE = re.compile(r"^\s*[-*+]\s+\*\*([A-Z][A-Z0-9]{0,9}-[1-9][0-9]*)\*\*")
-
-
-class HistoryError(Exception):
-    """A spec-history operation was refused or failed; the message says what to do."""
-
-
-class GitIdentityError(HistoryError):
-    """git has no user name or email to author a commit with."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "git needs your name and email to commit: run "
-            'git config --global user.name "Your Name" and '
-            "git config --global user.email you@example.com"
-        )
 
 
 class HeadMovedError(HistoryError):
@@ -223,16 +211,9 @@ def parse_intents(message: str) -> list[Intent]:
     return intents
 
 
-def _git_cmd() -> object:
-    """A GitPython command runner in the current directory (lazy import)."""
-    import git
-
-    return git.Git()
-
-
 def parse_trailers(message: str) -> list[tuple[str, str]]:
     """The message's trailers as git itself reads them (`git interpret-trailers --parse`)."""
-    out = _execute(_git_cmd(), ["interpret-trailers", "--parse", "--no-divider"], _encode(message))
+    out = run_git(["interpret-trailers", "--parse", "--no-divider"], _encode(message))
     return _split_trailer_lines(out.decode("utf-8", "replace"))
 
 
@@ -249,146 +230,6 @@ def _split_trailer_lines(text: str) -> list[tuple[str, str]]:
 def _encode(text: str) -> bytes:
     """UTF-8 for git; a lone surrogate (not encodable) is kept visible as an escape."""
     return text.encode("utf-8", "backslashreplace")
-
-
-# ---------------------------------------------------------------------------------------------
-# Running git
-
-
-def _execute(
-    runner: object,
-    args: Sequence[str],
-    data: bytes | None = None,
-    env: Mapping[str, str] | None = None,
-    ok: Sequence[int] = (0,),
-) -> bytes:
-    """Run `git <args>` through GitPython with optional stdin bytes; HistoryError on failure."""
-    with contextlib.ExitStack() as stack:
-        stdin = None
-        if data is not None:
-            stdin = stack.enter_context(tempfile.TemporaryFile())
-            stdin.write(data)
-            stdin.seek(0)
-        status, out, err = runner.execute(  # type: ignore[attr-defined]
-            ["git", *args],
-            istream=stdin,
-            env=dict(env) if env else None,
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-        )
-    if status not in ok:
-        text = err.decode("utf-8", "replace") if isinstance(err, bytes) else str(err)
-        first = next((ln for ln in text.splitlines() if ln.strip()), "failed")
-        raise HistoryError(f"git {args[0]}: {first.removeprefix('fatal: ').strip()}")
-    return out if isinstance(out, bytes) else str(out).encode()
-
-
-@contextlib.contextmanager
-def _open(root: Path) -> Iterator[_Repo]:
-    """Open the repository around `root` (closing GitPython's helper processes afterwards)."""
-    import git
-
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise HistoryError(f"{root} is not inside a git repository; run charter init") from exc
-    try:
-        if repo.bare or repo.working_tree_dir is None:
-            raise HistoryError(f"{root} is a bare repository; Charter needs a working tree")
-        yield _Repo(repo, Path(root))
-    finally:
-        repo.close()
-
-
-class _Repo:
-    """A repository plus the workspace root's place in it."""
-
-    def __init__(self, repo: object, root: Path) -> None:
-        self.repo = repo
-        self.top = Path(repo.working_tree_dir).resolve()  # type: ignore[attr-defined]
-        self.git_dir = Path(repo.git_dir)  # type: ignore[attr-defined]
-        rel = root.resolve().relative_to(self.top).as_posix()
-        self.prefix = "" if rel == "." else rel + "/"
-
-    def run(
-        self,
-        *args: str,
-        data: bytes | None = None,
-        env: Mapping[str, str] | None = None,
-        ok: Sequence[int] = (0,),
-    ) -> bytes:
-        """Run git in the top level of the work tree."""
-        return _execute(self.repo.git, args, data, env, ok)  # type: ignore[attr-defined]
-
-    def text(self, *args: str, **kwargs: object) -> str:
-        """Run git and return its stdout decoded, without the final newline."""
-        return self.run(*args, **kwargs).decode("utf-8", "replace").rstrip("\n")  # type: ignore[arg-type]
-
-    def path(self, rel: str) -> str:
-        """A root-relative path as a top-relative one, refusing anything outside the tree."""
-        pure = PurePosixPath(rel)
-        parts = [p for p in pure.parts if p != "."]
-        if not rel or pure.is_absolute() or ".." in parts or not parts or parts[0] == ".git":
-            raise HistoryError(f"refusing path {rel!r}: give a path inside the workspace")
-        return self.prefix + "/".join(parts)
-
-    def dir_spec(self, directory: Path | str) -> str:
-        """A directory (absolute, or relative to the root) as a top-relative pathspec."""
-        d = Path(directory)
-        if d.is_absolute():
-            rel = d.resolve().relative_to(self.top).as_posix()
-            return "." if rel == "." else rel
-        return self.path(d.as_posix()) if d.as_posix() not in ("", ".") else self.prefix or "."
-
-    def rel(self, top_path: str) -> str:
-        """A top-relative path as the caller sees it (relative to the root when inside it)."""
-        return top_path.removeprefix(self.prefix) if top_path.startswith(self.prefix) else top_path
-
-    def head(self) -> str | None:
-        """HEAD's commit, or None on an unborn branch."""
-        out = self.run("rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1))
-        return out.decode().strip() or None
-
-    def check_writable_state(self) -> None:
-        """Refuse a detached HEAD or an operation in progress."""
-        for name, what in _IN_PROGRESS.items():
-            if (self.git_dir / name).exists():
-                raise HistoryError(
-                    f"{what} is in progress in {self.top}; finish or abort it before Charter "
-                    "commits a spec change"
-                )
-        if self.repo.head.is_detached:  # type: ignore[attr-defined]
-            raise HistoryError(
-                f"HEAD is detached in {self.top}; check out a branch (git switch <branch>) "
-                "before Charter commits a spec change"
-            )
-
-    def identity(self) -> dict[str, str]:
-        """Author and committer from git config (env overrides honoured) or GitIdentityError."""
-        out = self.run(
-            "config", "-z", "--get-regexp", r"^(user|author|committer)\.(name|email)$", ok=(0, 1)
-        )
-        config: dict[str, str] = {}
-        for item in out.decode("utf-8", "replace").split("\0"):
-            key, _, value = item.partition("\n")
-            if key in _IDENTITY_KEYS:
-                config[key] = value
-        env: dict[str, str] = {}
-        for role in ("author", "committer"):
-            for field in ("name", "email"):
-                var = f"GIT_{role.upper()}_{field.upper()}"
-                value = (
-                    os.environ.get(var)
-                    or config.get(f"{role}.{field}")
-                    or config.get(f"user.{field}")
-                    or (os.environ.get("EMAIL") if field == "email" else None)
-                )
-                if not value or not value.strip():
-                    raise GitIdentityError()
-                env[var] = value
-        return env
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,10 +255,10 @@ def commit_spec_change(
     nothing is overwritten. Returns the new commit's sha. Other staged or unstaged work of the
     user is left as it was; the committed paths end up clean in the working tree and the index.
     """
-    with _open(repo_root) as repo:
+    with open_repo(repo_root) as repo:
         repo.check_writable_state()
         ident = repo.identity()
-        head = repo.head()
+        head, head_tree = repo.head_and_tree()
         if expected_head is not None and expected_head != head:
             raise HeadMovedError(
                 f"HEAD is at {head or 'an unborn branch'}, not {expected_head}: the history "
@@ -435,16 +276,15 @@ def commit_spec_change(
             if not (repo.top / p).is_file():
                 raise HistoryError(f"{repo.rel(p)} does not exist; nothing was committed")
         _check_base(repo, base or {})
-        commit = _make_commit(repo, head, written, removed, included, message, ident)
+        sample = repo.loose_sample()
+        commit = _make_commit(repo, head, head_tree, written, removed, included, message, ident)
         _write_worktree(repo, written, removed)
         _reset_index(repo, commit, everything)
-        # Plumbing skips the housekeeping `git commit` does; without it loose objects pile up.
-        with contextlib.suppress(HistoryError):
-            repo.run("gc", "--auto", "--quiet")
+        _auto_gc(repo, sample)
         return commit
 
 
-def _check_base(repo: _Repo, base: Mapping[str, bytes | None]) -> None:
+def _check_base(repo: GitRepo, base: Mapping[str, bytes | None]) -> None:
     """Refuse when a path's working-tree content is not what the change was computed from."""
     for rel, expected in base.items():
         path = repo.top / repo.path(rel)
@@ -457,48 +297,43 @@ def _check_base(repo: _Repo, base: Mapping[str, bytes | None]) -> None:
 
 
 def _make_commit(
-    repo: _Repo,
+    repo: GitRepo,
     head: str | None,
+    head_tree: str | None,
     written: Mapping[str, bytes],
     removed: Sequence[str],
     included: Sequence[str],
     message: CommitMessage,
     ident: Mapping[str, str],
 ) -> str:
-    """Build the tree in a temporary index, commit it, and move the branch by compare-and-swap."""
-    with tempfile.TemporaryDirectory(prefix="charter-index-") as tmp:
+    """Build the tree in a temporary index, commit it, and move the branch by compare-and-swap.
+
+    All blobs are made by ONE `update-index --add --remove --stdin` run against a scratch work
+    tree that holds exactly the paths to commit (`_stage`), so git applies its filters and
+    attributes as it would at the real paths. With `core.filemode=false` a path keeps the mode
+    it has in HEAD (e.g. an executable bit) and a new one is a plain file, whatever the scratch
+    file's mode; a path absent from the scratch tree (a delete) leaves the index.
+    """
+    parent = _scratch_parent(repo, written, included)
+    with tempfile.TemporaryDirectory(prefix="charter-commit-", dir=parent) as tmp:
+        scratch = Path(tmp) / "tree"
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         if head:
             repo.run("read-tree", head, env=env)
-        blobs: dict[str, str] = {}
-        for path, data in written.items():
-            blobs[path] = repo.text("hash-object", "-w", f"--path={path}", "--stdin", data=data)
-        if included:
-            shas = repo.text(
-                "hash-object",
-                "-w",
-                "--stdin-paths",
-                data="".join(f"{p}\n" for p in included).encode(),
-            ).split("\n")
-            blobs.update(zip(included, shas, strict=True))
-        modes = _index_modes(repo, env, [*blobs, *removed])
-        records = [f"{modes.get(p, '100644')} {sha}\t{p}" for p, sha in blobs.items()]
-        zero = "0" * len(head or "0" * 40)  # the null object ID, in the repo's hash length
-        records += [f"0 {zero}\t{p}" for p in removed]
+        _stage(repo, scratch, written, included)
         repo.run(
-            "update-index",
-            "-z",
-            "--index-info",
-            env=env,
-            data=b"".join(_encode(r) + b"\0" for r in records),
+            *("-c", "core.filemode=false", "-c", "core.fsmonitor=false"),
+            *("update-index", "--add", "--remove", "--replace", "-z", "--stdin"),
+            env={**env, "GIT_DIR": str(repo.git_dir), "GIT_WORK_TREE": str(scratch)},
+            cwd=scratch,  # the names as the scratch files were created under (`fsencode`)
+            data=b"".join(os.fsencode(p) + b"\0" for p in [*written, *included, *removed]),
         )
         tree = repo.text("write-tree", env=env)
-        if head and tree == repo.text("rev-parse", f"{head}^{{tree}}"):
-            raise NothingToCommitError("the change leaves the spec as it is; nothing to commit")
-        msg_path = Path(tmp) / "message"
-        msg_path.write_bytes(_encode(render_commit_message(message)))
-        parents = ["-p", head] if head else []
-        commit = repo.text("commit-tree", tree, *parents, "-F", str(msg_path), env={**env, **ident})
+    if head and tree == head_tree:
+        raise NothingToCommitError("the change leaves the spec as it is; nothing to commit")
+    parents = ["-p", head] if head else []
+    message_bytes = _encode(render_commit_message(message))
+    commit = repo.text("commit-tree", tree, *parents, env=ident, data=message_bytes)
     reflog = f"commit{'' if head else ' (initial)'}: {clean_subject(message.subject)}"
     try:
         repo.run("update-ref", "-m", reflog, "HEAD", commit, head or "")
@@ -509,19 +344,89 @@ def _make_commit(
     return commit
 
 
-def _index_modes(repo: _Repo, env: Mapping[str, str], paths: Sequence[str]) -> dict[str, str]:
-    """File modes of `paths` in the temporary index (HEAD's), to keep e.g. an executable bit."""
-    if not paths:
-        return {}
-    out = repo.run("ls-files", "-s", "-z", "--", *paths, env=env).decode("utf-8", "replace")
-    modes = {}
-    for entry in filter(None, out.split("\0")):
-        info, _, path = entry.partition("\t")
-        modes[path] = info.split(" ")[0]
-    return modes
+def _scratch_parent(repo: GitRepo, written: Mapping[str, bytes], included: Sequence[str]) -> str:
+    """Where to build the temporary index and scratch tree: in memory when it can.
+
+    A tmpfs (`$XDG_RUNTIME_DIR`, `/dev/shm`) spares the disk journal the index and file
+    writes, which on a busy disk cost more than the git processes themselves. The on-disk
+    files to commit are copied there, so when they are large, or memory has no room for the
+    scratch (twice its size, to be safe), it goes next to the repository instead, where they
+    are hard-linked.
+    """
+    copied = 0
+    for path in included:
+        with contextlib.suppress(OSError):  # a vanished file is reported by `_stage`
+            copied += (repo.top / path).stat().st_size
+    if copied > _SCRATCH_COPY_LIMIT:
+        return str(repo.git_dir)
+    need = copied + sum(len(data) for data in written.values())
+    with contextlib.suppress(OSError):
+        need += (repo.git_dir / "index").stat().st_size  # the temporary index is about as big
+    for candidate in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if not candidate or not os.access(candidate, os.W_OK | os.X_OK):
+            continue
+        with contextlib.suppress(OSError):
+            free = os.statvfs(candidate)
+            if free.f_bavail * free.f_frsize > 2 * need + _SCRATCH_SLACK:
+                return candidate
+    return str(repo.git_dir)
 
 
-def _write_worktree(repo: _Repo, written: Mapping[str, bytes], removed: Sequence[str]) -> None:
+def _stage(
+    repo: GitRepo, scratch: Path, written: Mapping[str, bytes], included: Sequence[str]
+) -> None:
+    """Lay out the scratch work tree: new contents, on-disk files linked, and attributes.
+
+    Each directory on the way to a path gets the real work tree's `.gitattributes`, or an empty
+    one where it has none (or only a symlink, which git ignores): `hash-object --path`, which
+    this replaces, reads attributes from the work tree only, never from an index copy.
+    """
+    try:
+        scratch.mkdir()
+        for path, data in written.items():
+            target = scratch / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for path in included:
+            target = scratch / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(repo.top / path, target)
+        dirs = {d for p in [*written, *included] for d in PurePosixPath(p).parents}
+        for d in sorted(dirs):
+            target = scratch / d / ".gitattributes"
+            if target.exists():
+                continue  # committed itself
+            source = repo.top / d / ".gitattributes"
+            if source.is_file() and not source.is_symlink():
+                _link_or_copy(source, target)
+            else:
+                target.touch()
+    except OSError as exc:
+        raise HistoryError(f"could not prepare the commit: {exc}; nothing was committed") from exc
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link `source` (following symlinks, as git reads it) at `target`, or copy it."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _auto_gc(repo: GitRepo, before: int) -> None:
+    """The housekeeping `git commit` does and plumbing skips: `gc --auto`, when it may be due.
+
+    git decides from how many loose objects one sample directory holds, a count that changes
+    only when an object lands there; so git is asked when this commit saw the count grow, or
+    when it is already past the default threshold (a gc git could not run before).
+    """
+    after = repo.loose_sample()
+    if after > before or after > GC_SAMPLE_THRESHOLD:
+        with contextlib.suppress(HistoryError):
+            repo.run("gc", "--auto", "--quiet")
+
+
+def _write_worktree(repo: GitRepo, written: Mapping[str, bytes], removed: Sequence[str]) -> None:
     """Put the committed contents in the working tree (atomically per file)."""
     for rel, data in written.items():
         target = repo.top / rel
@@ -551,7 +456,7 @@ def _umask() -> int:
     return mask
 
 
-def _reset_index(repo: _Repo, commit: str, paths: Sequence[str]) -> None:
+def _reset_index(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
     """Make the real index match the new HEAD for exactly `paths`, waiting out a busy index."""
     deadline = time.monotonic() + _INDEX_RETRY_SECONDS
     while True:
@@ -571,7 +476,7 @@ def _reset_index(repo: _Repo, commit: str, paths: Sequence[str]) -> None:
 # Reading the history
 
 
-def _parse_log(out: bytes, repo: _Repo) -> list[CommitInfo]:
+def _parse_log(out: bytes, repo: GitRepo) -> list[CommitInfo]:
     """Parse `git log -z --name-only --format=_LOG_FORMAT` output into CommitInfo records."""
     tokens = out.decode("utf-8", "replace").split("\0")
     n = len(_LOG_FIELDS)
@@ -604,7 +509,7 @@ def _parse_log(out: bytes, repo: _Repo) -> list[CommitInfo]:
     return commits
 
 
-def _log(repo: _Repo, *args: str, data: bytes | None = None) -> list[CommitInfo]:
+def _log(repo: GitRepo, *args: str, data: bytes | None = None) -> list[CommitInfo]:
     """Run `git log` with the structured format plus `args` and parse it."""
     out = repo.run(
         "log",
@@ -628,7 +533,7 @@ def spec_log(
     rev: str = "HEAD",
 ) -> list[CommitInfo]:
     """Commits that touched the spec dir (or the transcripts dir, when given), newest first."""
-    with _open(repo_root) as repo:
+    with open_repo(repo_root) as repo:
         start = _start(repo, rev)
         if start is None:
             return []
@@ -651,11 +556,11 @@ class HeadInfo(BaseModel):
 
 def repo_head(repo_root: Path) -> HeadInfo:
     """The branch and HEAD commit of the repository around `repo_root` (read-only)."""
-    with _open(repo_root) as repo:
+    with open_repo(repo_root) as repo:
         ref = repo.run("symbolic-ref", "-q", "HEAD", ok=(0, 1)).decode().strip()
         branch = ref.removeprefix("refs/heads/") if ref else None
         busy = next(
-            (what for name, what in _IN_PROGRESS.items() if (repo.git_dir / name).exists()), None
+            (what for name, what in IN_PROGRESS.items() if (repo.git_dir / name).exists()), None
         )
         head = repo.head()
         if head is None:
@@ -666,7 +571,7 @@ def repo_head(repo_root: Path) -> HeadInfo:
         )
 
 
-def _dir_spec(repo: _Repo, directory: Path | str) -> str:
+def _dir_spec(repo: GitRepo, directory: Path | str) -> str:
     """`repo.dir_spec`, turning a directory outside the work tree into a HistoryError."""
     try:
         return repo.dir_spec(directory)
@@ -674,7 +579,7 @@ def _dir_spec(repo: _Repo, directory: Path | str) -> str:
         raise HistoryError(f"{directory} is outside the repository at {repo.top}") from exc
 
 
-def _start(repo: _Repo, rev: str) -> str | None:
+def _start(repo: GitRepo, rev: str) -> str | None:
     """The commit `rev` names; None for HEAD on an unborn branch; else HistoryError."""
     out = (
         repo.run("rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}", ok=(0, 1))
@@ -686,7 +591,7 @@ def _start(repo: _Repo, rev: str) -> str | None:
     return out or None
 
 
-def _verify_rev(repo: _Repo, rev: str) -> str:
+def _verify_rev(repo: GitRepo, rev: str) -> str:
     """The commit `rev` names, or HistoryError naming the revision."""
     out = _start(repo, rev)
     if out is None:
@@ -696,7 +601,7 @@ def _verify_rev(repo: _Repo, rev: str) -> str:
 
 def show_commit(repo_root: Path, rev: str, spec_dir: Path | str | None = None) -> CommitDetail:
     """One commit: its info, full message, and the unified diff of its spec files (all if None)."""
-    with _open(repo_root) as repo:
+    with open_repo(repo_root) as repo:
         sha = _verify_rev(repo, rev)
         info = _log(repo, "--no-walk", sha)[0]
         message = repo.run("log", "-1", "--no-show-signature", "--format=%B", sha)
@@ -721,7 +626,7 @@ def show_commit(repo_root: Path, rev: str, spec_dir: Path | str | None = None) -
 
 def spec_files_at(repo_root: Path, rev: str, spec_dir: Path | str) -> dict[str, bytes]:
     """The spec dir's files as committed in `rev` (paths relative to the spec dir)."""
-    with _open(repo_root) as repo:
+    with open_repo(repo_root) as repo:
         sha = _verify_rev(repo, rev)
         spec = _dir_spec(repo, spec_dir)
         out = repo.run("ls-tree", "-r", "-z", "--full-tree", sha, "--", spec)
@@ -753,7 +658,7 @@ def requirement_history(
     """
     if not REQ_ID_RE.match(req_id):
         raise ValueError(f"{req_id!r} is not a requirement ID (like ING-1)")
-    with _open(repo_root) as repo:
+    with open_repo(repo_root) as repo:
         start = _start(repo, rev)
         if start is None:
             return []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from specs.loader import load_spec_dir
 from specs.model import (
@@ -38,6 +39,31 @@ _LOCKED_WORD_RE = re.compile(r"\bLOCKED\b")
 _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
 _CODE_SPAN_RE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+# Findings of a requirement's own fields (`_Validator.check_local`), memoised by those fields:
+# a large spec is validated again on every turn and almost all of it is unchanged. An entry is
+# (severity, code, message, line, column, requirement ID) per finding.
+_LOCAL_CACHE: dict[tuple[object, ...], tuple[tuple[Any, ...], ...]] = {}
+_LOCAL_CACHE_MAX = 1 << 15
+
+
+def _local_key(r: Requirement) -> tuple[object, ...]:
+    """Everything `check_local` reads from a requirement (and so what its findings depend on)."""
+    p = r.provenance
+    prov = None if p is None else (p.kind, tuple(p.messages), p.quote, p.reason, p.line)
+    return (r.id, r.text, r.locked, r.line, r.column, prov)
+
+
+def _provenance_columns(p: Provenance) -> tuple[int, int, int]:
+    """Columns on a provenance line (canonical layout): its kind, first cited ID, and quote."""
+    body = render_provenance(p)
+    base = len(PROVENANCE_PREFIX) + 1  # column of the body's first character
+    quote = base + body.find(': "') + 2 if p.quote is not None else base
+    return base, base + body.find(" (") + 2, quote
+
+
+def _message_column(p: Provenance, index: int) -> int:
+    """The column of the `index`-th cited message ID on a provenance line."""
+    return _provenance_columns(p)[1] + sum(len(m) + 2 for m in p.messages[:index])
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
@@ -167,18 +193,22 @@ class _Validator:
         return r.line + line_index if r.line else 0, r.column + 2 + col
 
     def check_requirement(self, r: Requirement) -> None:
-        """Check one requirement's ID, text and provenance."""
-        id_col = r.column + 4
-        if not REQ_ID_RE.match(r.id):
-            self.report(
-                Severity.ERROR,
-                "malformed-id",
-                f"malformed requirement ID {r.id!r}: expected an uppercase prefix, a dash and a "
-                "number without leading zeros, like ING-1",
-                r.line,
-                id_col,
-                r.id,
+        """Check one requirement: its own fields (memoised), then against the rest of the spec."""
+        key = _local_key(r)
+        cached = _LOCAL_CACHE.get(key)
+        if cached is None:
+            start = len(self.findings)
+            self.check_local(r)
+            cached = tuple(
+                (f.severity, f.code, f.message, f.line, f.column, f.req_id)
+                for f in self.findings[start:]
             )
+            if len(_LOCAL_CACHE) >= _LOCAL_CACHE_MAX:
+                _LOCAL_CACHE.clear()
+            _LOCAL_CACHE[key] = cached
+        else:
+            for severity, code, message, line, column, req_id in cached:
+                self.report(severity, code, message, line, column, req_id)
         if r.id in self.first_seen:
             where, line = self.first_seen[r.id]
             self.report(
@@ -186,11 +216,28 @@ class _Validator:
                 "duplicate-id",
                 f"duplicate requirement ID {r.id} (first defined at {where}:{line})",
                 r.line,
-                id_col,
+                r.column + 4,
                 r.id,
             )
         else:
             self.first_seen[r.id] = (self.file, r.line)
+        self.check_references(r)
+        p = r.provenance
+        if p is not None and p.messages and self.message_text is not None:
+            self.check_quote(r, p)
+
+    def check_local(self, r: Requirement) -> None:
+        """The checks that depend on nothing but the requirement: ID, text and provenance."""
+        if not REQ_ID_RE.match(r.id):
+            self.report(
+                Severity.ERROR,
+                "malformed-id",
+                f"malformed requirement ID {r.id!r}: expected an uppercase prefix, a dash and a "
+                "number without leading zeros, like ING-1",
+                r.line,
+                r.column + 4,
+                r.id,
+            )
         self.check_text(r)
         if r.provenance is None:
             self.report(
@@ -206,8 +253,8 @@ class _Validator:
             self.check_provenance(r, r.provenance)
 
     def check_text(self, r: Requirement) -> None:
-        """Check a requirement's text: renderable, one keyword, LOCKED placement, references."""
-        tail = r.text.split("\n")[1:]
+        """Check a requirement's text: renderable, one keyword, LOCKED placement."""
+        tail = r.text.split("\n")[1:] if "\n" in r.text else []
         if any(not x.strip() or x.lstrip().startswith(">") for x in tail) or (r.text[:1].isspace()):
             self.report(
                 Severity.ERROR,
@@ -246,7 +293,9 @@ class _Validator:
                 col,
                 r.id,
             )
-        for m in _LOCKED_WORD_RE.finditer(r.text):
+        # The substring tests skip the regex scans (most of a large spec's validation time) for
+        # the usual text that cannot match them.
+        for m in _LOCKED_WORD_RE.finditer(r.text) if "LOCKED" in r.text else ():
             line, col = self.text_position(r, m.start())
             self.report(
                 Severity.WARNING,
@@ -257,7 +306,10 @@ class _Validator:
                 col,
                 r.id,
             )
-        for m in XREF_RE.finditer(r.text):
+
+    def check_references(self, r: Requirement) -> None:
+        """Every `[ID]` in a requirement's text must name a requirement of the spec."""
+        for m in XREF_RE.finditer(r.text) if "[" in r.text else ():
             if m.group(1) not in self.known_ids:
                 line, col = self.text_position(r, m.start())
                 self.report(
@@ -270,24 +322,16 @@ class _Validator:
                 )
 
     def check_provenance(self, r: Requirement, p: Provenance) -> None:
-        """Check a provenance line's fields and, given a ledger lookup, its quote."""
+        """Check a provenance line's fields (its quote against the ledger: `check_quote`)."""
         line = p.line or r.line
-        body = render_provenance(p)
-        base = len(PROVENANCE_PREFIX) + 1  # column of the body's first character
-        kind_col = base
-        paren = body.find(" (")
-        quote_col = base + body.find(': "') + 2 if p.quote is not None else kind_col
+        kind_col, offset, quote_col = _provenance_columns(p)
 
         def bad(code: str, message: str, column: int) -> None:
             """Report an ERROR on this provenance line."""
             self.report(Severity.ERROR, code, message, line, column, r.id)
 
-        offset = base + paren + 2
-        valid_ids: list[tuple[str, int]] = []
         for msg in p.messages:
-            if MSG_ID_RE.match(msg):
-                valid_ids.append((msg, offset))
-            else:
+            if not MSG_ID_RE.match(msg):
                 bad(
                     "malformed-message-id",
                     f"malformed message ID {msg!r} in the provenance of {r.id}: expected m-0001",
@@ -336,8 +380,6 @@ class _Validator:
                     f"the {name} in the provenance of {r.id} must be a single line",
                     kind_col,
                 )
-        if self.message_text is not None and valid_ids:
-            self.check_quote(r, p, valid_ids, line, quote_col)
 
     def lookup(self, msg_id: str) -> str | None:
         """A user message's text through the caller's lookup, cached for this pass."""
@@ -346,17 +388,14 @@ class _Validator:
             self.messages[msg_id] = self.message_text(msg_id)
         return self.messages[msg_id]
 
-    def check_quote(
-        self,
-        r: Requirement,
-        p: Provenance,
-        cited: list[tuple[str, int]],
-        line: int,
-        quote_col: int,
-    ) -> None:
+    def check_quote(self, r: Requirement, p: Provenance) -> None:
         """Every cited message must be a known user message; the quote must occur in one."""
+        cited = [(i, m) for i, m in enumerate(p.messages) if MSG_ID_RE.match(m)]
+        if not cited:
+            return
+        line = p.line or r.line
         texts: list[str] = []
-        for msg_id, col in cited:
+        for index, msg_id in cited:
             text = self.lookup(msg_id)
             if text is None:
                 self.report(
@@ -364,20 +403,20 @@ class _Validator:
                     "unknown-message",
                     f"{r.id} cites {msg_id}, which is not a user message in the ledger",
                     line,
-                    col,
+                    _message_column(p, index),
                     r.id,
                 )
             else:
                 texts.append(text)
         if p.quote and len(texts) == len(cited) and not any(p.quote in t for t in texts):
-            cited_ids = ", ".join(m for m, _ in cited)
+            cited_ids = ", ".join(m for _, m in cited)
             self.report(
                 Severity.ERROR,
                 "quote-not-found",
                 f"the quote of {r.id} is not found verbatim in {cited_ids}; quote the user's "
                 "exact words or mark the requirement inferred",
                 line,
-                quote_col,
+                _provenance_columns(p)[2],
                 r.id,
             )
 

@@ -180,12 +180,22 @@ class _Work:
         return Spec(files=[self.files[p] for p in sorted(self.files)])
 
     def get(self, path: str) -> SpecFile | None:
-        """A file for writing (copied once), or None."""
+        """A file whose title, sections and block lists may be changed (copied once), or None.
+
+        The parsed files are cached across turns and must never change, yet deep-copying a
+        large file is most of a check's cost. So the file and its sections are copied (new
+        lists), while the requirements in them stay shared until `locate` copies the one an
+        item is about to change.
+        """
         f = self.files.get(path)
         if f is None:
             return None
         if path not in self.touched:
-            f = f.model_copy(deep=True)
+            f = f.model_copy()
+            f.intro = list(f.intro)
+            f.sections = [s.model_copy() for s in f.sections]
+            for s in f.sections:
+                s.blocks = list(s.blocks)
             self.files[path] = f
             self.touched.add(path)
         return f
@@ -199,14 +209,20 @@ class _Work:
         return f
 
     def locate(self, req_id: str) -> tuple[SpecFile, Section, Requirement] | None:
-        """Find a requirement and make its file writable."""
+        """Find a requirement and make it and its file writable (the requirement is a copy)."""
         for f in list(self.files.values()):
             for s in f.sections:
                 for r in s.requirements:
                     if r.id == req_id:
                         writable = self.get(f.path)
                         assert writable is not None
-                        return _find_req(writable, req_id)
+                        found = _find_req(writable, req_id)
+                        assert found is not None
+                        _, section, shared = found
+                        own = shared.model_copy(deep=True)
+                        at = next(i for i, b in enumerate(section.blocks) if b is shared)
+                        section.blocks[at] = own
+                        return writable, section, own
         return None
 
 
@@ -247,7 +263,8 @@ class _Checker:
         trigger_text: str,
         message_text: MessageText,
     ) -> None:
-        """Prepare to apply items to `spec`, allocating from `register`."""
+        """Prepare to apply items to `spec`, allocating from `register` (raised to `spec`'s IDs)."""
+        register.observe(spec)
         self.work = _Work(spec)
         self.register = register
         self.spec_dir_name = spec_dir_name
@@ -361,7 +378,9 @@ class _Checker:
             return
         spec = self.work.spec()
         prefix = section_prefix(spec, checked.file or "", s.title, reserved=self.register.highest)
-        checked.req_id = self.register.allocate(prefix, spec)
+        # The register observed the base spec and every ID added since came from it, so the spec
+        # holds no higher number: an empty spec spares `allocate` a scan of every requirement.
+        checked.req_id = self.register.allocate(prefix, Spec())
         checked.locked = bool(item.locked)
         s.blocks.append(
             Requirement(
@@ -489,7 +508,6 @@ def check_proposal(
     on_disk = read_spec_dir(spec_dir)
     base_spec = load_spec(on_disk)
     register = IdRegister.from_bytes(on_disk.get(REGISTER), source=str(spec_dir / REGISTER))
-    register.observe(base_spec)
     checker = _Checker(
         base_spec,
         register,
