@@ -167,6 +167,14 @@ def test_plan_problems_get_one_repair_round_then_stop(workspace: Path, llm: Fake
     (bdir,) = builds(workspace)
     assert record(bdir)["status"] == "plan-errors"
     assert (bdir / "plan.toml").exists()
+    assert "--fresh" not in out.out  # the model was asked; no cache to blame
+
+    # The same spec asks the planner the same question: the cached bad plan comes back, and
+    # the user is told how to ask the model again instead of being stuck with it.
+    again = run_charter("build", cwd=workspace, env=llm.env())
+    assert again.code == 1
+    assert script.count("planner") == 2
+    assert "charter build --fresh" in again.out
 
 
 def test_validation_errors_stop_the_build_before_any_model_call(

@@ -220,6 +220,12 @@ def _closing(outcome: BuildOutcome) -> str:
     if status == "plan-errors":
         lines += [f"  {p}" for p in record.plan_problems]
         lines.append(f"  plan: {outcome.path / 'plan.toml'}")
+        if record.cached_calls and not record.options.replay_of:
+            # The same spec asks the same question, so the cache returns the same bad plan.
+            lines.append(
+                "  the planner's answer came from the cache: run `charter build --fresh` to ask "
+                "the model again, or fix plan.toml and run `charter build --plan FILE`"
+            )
     counts = record.counts()
     tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no tasks"
     head = (

@@ -80,6 +80,8 @@ def render_report(record: BuildRecord, questions: list[tuple[str, str, str]]) ->
     lines += ["## Not built", ""]
     if record.not_built:
         lines += [f"- {n['requirement']}: {n['reason']}" for n in record.not_built]
+    elif record.plan_problems:
+        lines.append("The plan was refused (see Plan problems); nothing was built.")
     else:
         lines.append("Every requirement is covered by a task.")
     lines.append("")
