@@ -107,6 +107,77 @@ def test_confirm_promotes_inferred_with_the_note(session: IntentSession, workspa
         session.confirm("ING-99")
 
 
+def test_accept_confirming_items_is_one_record_and_one_commit(
+    session: IntentSession, workspace: Path, llm: FakeLLM
+) -> None:
+    """Accepting while confirming inferred items: ONE `confirm` record naming the items, cited
+    by each confirmed requirement, in the SAME single commit as the proposal; items that are not
+    inferred are refused before anything is recorded."""
+    llm.tool_call(
+        "propose_change",
+        proposal(
+            "limits",
+            add("The service MUST reject a batch of more than 500 events.", "500 events"),
+            add("The service SHOULD log each rejected batch."),
+            add("The service MUST reply 413 to a body over 1 MiB."),
+        ),
+    )
+    assert session.say("reject batches of more than 500 events").kind == "proposal"
+    before = head(workspace)
+    records = len(ledger_records(workspace))
+    with pytest.raises(IntentError, match="item 1"):
+        session.accept(confirm=[1])
+    with pytest.raises(IntentError, match="no item 9"):
+        session.accept(confirm=[2, 9])
+    assert len(ledger_records(workspace)) == records and head(workspace) == before
+
+    accepted = session.accept_reviewed(confirm=[3, 2])
+    assert git(workspace, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+    assert head(workspace) == accepted.commit
+    confirms = [r for r in ledger_records(workspace) if r.get("kind") == "confirm"]
+    assert len(confirms) == 1
+    record = confirms[0]
+    assert (record["role"], record["text"], record["proposal"]) == (
+        "user",
+        "confirmed items 2, 3 of p-0001",
+        "p-0001",
+    )
+    text = spec_text(workspace)
+    assert (
+        "- **ING-4** The service SHOULD log each rejected batch.\n"
+        f"  > confirmed ({record['id']})\n" in text
+    )
+    assert (
+        "- **ING-5** The service MUST reply 413 to a body over 1 MiB.\n"
+        f"  > confirmed ({record['id']})\n" in text
+    )
+    assert (
+        "- **ING-3** The service MUST reject a batch of more than 500 events.\n  > explicit" in text
+    )
+    message = git(workspace, "log", "-1", "--format=%B")
+    assert "+ ING-4 confirmed  The service SHOULD log each rejected batch." in message
+    assert "+ ING-5 confirmed  The service MUST reply 413" in message
+    assert "+ ING-3 explicit" in message and "Charter-Proposal: p-0001" in message
+    assert f"{record['id']}" in message  # the confirmation is among the commit's intents
+    badges = {item.req_id: item.badge for item in accepted.proposal.items}
+    assert badges == {"ING-3": "E", "ING-4": "C", "ING-5": "C"}
+    assert f"+  > confirmed ({record['id']})" in accepted.proposal.diff
+    assert session.pending() is None
+
+
+def test_accept_confirming_with_a_note_quotes_it(
+    session: IntentSession, workspace: Path, llm: FakeLLM
+) -> None:
+    """The user's note is the confirm record's text, verbatim, and the provenance quotes it."""
+    llm.tool_call("propose_change", proposal("log", add("The service SHOULD log rejections.")))
+    session.say("log what you reject")
+    note = "yes — log them all"
+    session.accept(confirm=[1], note=note)
+    (record,) = [r for r in ledger_records(workspace) if r.get("kind") == "confirm"]
+    assert record["text"] == note
+    assert f'  > confirmed ({record["id"]}): "{note}"' in spec_text(workspace)
+
+
 def test_locked_requirement_needs_its_id_in_the_message(
     session: IntentSession, workspace: Path, llm: FakeLLM
 ) -> None:

@@ -291,3 +291,38 @@ def test_confirm_and_review_exit_codes(workspace: Path, llm: FakeLLM) -> None:
     unknown = cli(workspace, "answer", "Q-404-1", "yes", env=llm.env())
     assert unknown.code == 1 and "No builder question Q-404-1" in unknown.err
     assert not llm.chat_requests
+
+
+def test_accept_confirm_is_one_commit_citing_one_record(workspace: Path, llm: FakeLLM) -> None:
+    """`accept --confirm 2,3 --note TEXT`: the proposal and the confirmation of its inferred
+    items are ONE commit; one `confirm` record holds the note verbatim and both items cite it.
+    Confirming an explicit item, or a malformed list, is refused and nothing is committed."""
+    configure(workspace)
+    seed(workspace)
+    llm.tool_call(
+        "propose_change",
+        proposal(
+            "limits",
+            add("The service MUST reject a batch of more than 500 events.", "500 events"),
+            add("The service SHOULD log each rejected batch."),
+            add("The service MUST reply 413 to a body over 1 MiB."),
+        ),
+    )
+    assert _say(workspace, llm, "reject batches of more than 500 events").code == 0
+    before = head(workspace)
+    bad = cli(workspace, "accept", "--confirm", "two")
+    assert bad.code == 2 and "--confirm" in bad.err
+    explicit = cli(workspace, "accept", "--confirm", "1")
+    assert explicit.code == 1 and "item 1" in explicit.err
+    assert head(workspace) == before
+    note = "yes — both of them"
+    done = cli(workspace, "accept", "--confirm", "2,3", "--note", note, "--json")
+    assert done.code == 0, done.err
+    doc = json.loads(done.out)
+    assert doc == {"commit": head(workspace), "proposal": "p-0001", "confirmed": ["ING-4", "ING-5"]}
+    assert git(workspace, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+    (record,) = [r for r in ledger_records(workspace) if r.get("kind") == "confirm"]
+    assert (record["role"], record["text"], record["proposal"]) == ("user", note, "p-0001")
+    spec = (workspace / "specs" / "telemetry.md").read_text(encoding="utf-8")
+    assert spec.count(f'  > confirmed ({record["id"]}): "{note}"') == 2
+    assert cli(workspace, "pending").code == 1

@@ -6,23 +6,21 @@ process holding the lock makes the TUI read-only.
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-from rich.text import Text
 from textual import events
+from textual.command import CommandList
 from textual.pilot import Pilot
-from textual.widgets import RichLog, Static
+from textual.widgets import OptionList, RichLog, Static
 
 from agents.settings import Price
 from app.config import load_config, write_config
 from app.tui.app import CharterApp
 from app.tui.commands import CharterCommands
-from app.tui.screens.dialogs import EditProposal, TextPrompt
+from app.tui.screens.dialogs import EditProposal, SessionPicker, TextPrompt
 from app.tui.screens.main import MainScreen
 from app.tui.screens.setup import SetupScreen
 from app.tui.widgets.builds import BuildsPane
@@ -43,6 +41,7 @@ from tests.tui_support import (
     make_workspace,
     proposal,
     settle,
+    static_text,
     type_text,
     wait_for,
 )
@@ -74,16 +73,6 @@ def open_card(app: CharterApp) -> ReviewCard:
     card = app.main.chat_log.open_card()
     assert card is not None, "no open review card"
     return card
-
-
-def static_text(widget: Static) -> str:
-    """The plain text a Static shows."""
-    content = widget.content
-    if isinstance(content, Text):
-        return content.plain
-    console = Console(width=200, record=True, file=io.StringIO())
-    console.print(content)
-    return console.export_text()
 
 
 async def send(pilot: Pilot[None], app: CharterApp, text: str) -> None:
@@ -190,19 +179,30 @@ async def test_edit_commits_the_users_text_as_explicit(ws: Path, llm: FakeLLM) -
         area = dialog.query_one("#prompt-text")
         text = area.text  # type: ignore[attr-defined]
         assert "[1] The service MUST reject a batch of more than 500 events." in text
+        card = open_card(app)
         area.load_text(text.replace("more than 500 events.", "more than 1000 events."))  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await settle(pilot, app)
         assert app.main is not None and app.main.chat_log.open_card() is None
+        # The card now shows what was committed: the edited text, not the scribe's.
+        assert card.resolved is not None and card.resolved.startswith("accepted · commit")
+        items = static_text(card.query_one(".card-items", Static))
+        diff = static_text(card.query_one(".card-diff", Static))
+        assert f"E   ING-4 [telemetry.md § Ingest] {edited}" in items
+        assert "500 events" not in items
+        assert f"+- **ING-4** {edited}" in diff and "500 events" not in diff
     spec = (ws / "specs" / "telemetry.md").read_text(encoding="utf-8")
     edits = [r for r in ledger_records(ws) if r.get("kind") == "edit"]
     assert [r["text"] for r in edits] == [edited]
     assert f'- **ING-4** {edited}\n  > explicit ({edits[0]["id"]}): "{edited}"' in spec
+    assert f"“{edited}” ({edits[0]['id']})" in items
 
 
 async def test_confirm_in_card_accepts_and_confirms_inferred_items(ws: Path, llm: FakeLLM) -> None:
-    """c on a card: the proposal is committed and its inferred item becomes confirmed."""
+    """c on a card: ONE commit holds the proposal with its inferred item confirmed, citing ONE
+    ledger record with the user's note; the card shows the item as confirmed."""
     llm.tool_call("propose_change", PROPOSAL)
+    before = head(ws)
     app = CharterApp(ws, env=llm.env())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
@@ -215,9 +215,16 @@ async def test_confirm_in_card_accepts_and_confirms_inferred_items(ws: Path, llm
         await pilot.press("enter")
         await settle(pilot, app)
         assert card.resolved is not None and "confirmed ING-5" in card.resolved
+        assert "C   ING-5" in static_text(card.query_one(".card-items", Static))
+    assert git(ws, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
+    (record,) = [r for r in ledger_records(ws) if r.get("kind") == "confirm"]
+    assert (record["text"], record["proposal"]) == ("yes, log them", "p-0001")
     spec = (ws / "specs" / "telemetry.md").read_text(encoding="utf-8")
-    assert "- **ING-5** The service SHOULD log each rejected batch.\n  > confirmed (m-" in spec
-    assert '"yes, log them"' in spec
+    assert (
+        "- **ING-5** The service SHOULD log each rejected batch.\n"
+        f'  > confirmed ({record["id"]}): "yes, log them"' in spec
+    )
+    assert "Charter-Proposal: p-0001" in git(ws, "log", "-1", "--format=%B")
 
 
 async def test_confirm_from_spec_tree(ws: Path, llm: FakeLLM) -> None:
@@ -532,3 +539,79 @@ def test_charter_reports_a_broken_workspace_without_a_traceback(tmp_path: Path) 
     assert result.code == 2
     assert result.err.startswith("charter: ") and "charter.toml" in result.err
     assert "model.timeout" in result.err and "Traceback" not in result.err
+
+
+async def pick_session(pilot: Pilot[None], app: CharterApp, session: str) -> None:
+    """ctrl+p, "switch session", enter; then highlight `session` in the switcher and press enter."""
+    await pilot.press("ctrl+p")
+    await type_text(pilot, "switch session")
+
+    def offered() -> bool:
+        """The palette lists the action first."""
+        found = app.screen.query(CommandList)
+        return (
+            bool(found)
+            and found.first().option_count > 0
+            and str(found.first().get_option_at_index(0).prompt).startswith("Switch session")
+        )
+
+    await wait_for(pilot, offered)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, SessionPicker))
+    options = app.screen.query_one("#session-list", OptionList)
+    ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+    options.highlighted = ids.index(session)
+    await pilot.press("enter")
+    await settle(pilot, app)
+
+
+async def test_switch_session_reloads_the_chat_and_its_pending_proposal(
+    ws: Path, llm: FakeLLM
+) -> None:
+    """The palette's Switch session lists the sessions (current marked); picking one reloads the
+    chat with that session's messages and the proposal awaiting review there; the next message
+    goes to that session."""
+    llm.tool_call("propose_change", PROPOSAL)
+    llm.reply("Noted.")
+    app = CharterApp(ws, env=llm.env())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        main = screen_of(app)
+        main.action_new_session()
+        await settle(pilot, app)
+        fresh = main.session
+        assert fresh is not None and fresh != SESSION
+        await send(pilot, app, MESSAGE)
+        pid = open_card(app).proposal.id
+        await pilot.press("escape")
+        main.chat_input.focus()
+        await pick_session(pilot, app, SESSION)
+        assert main.session == SESSION and main.chat_log.open_card() is None
+        shown = [static_text(w) for w in main.query(UserMessage)]
+        assert shown[0].startswith("devices send batches") and MESSAGE not in shown
+        assert str(main.chat_log.border_title) == f"chat · {SESSION}"
+        await send(pilot, app, "back in the first session")
+        await pick_session(pilot, app, fresh)
+        assert main.session == fresh
+        assert open_card(app).proposal.id == pid
+        assert [static_text(w) for w in main.query(UserMessage)] == [MESSAGE]
+    assert "back in the first session" in [r["text"] for r in ledger_records(ws)]
+
+
+async def test_session_switcher_lists_sessions_newest_first(ws: Path, llm: FakeLLM) -> None:
+    """The switcher shows each session with its record count; the current one is marked."""
+    app = CharterApp(ws, env=llm.env())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        main = screen_of(app)
+        main.action_new_session()
+        await settle(pilot, app)
+        main.action_switch_session()
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionPicker))
+        options = app.screen.query_one("#session-list", OptionList)
+        lines = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert lines[0].startswith(main.session or "?") and lines[0].endswith("(current)")
+        assert lines[1].startswith(f"{SESSION}  4 records")
+        await pilot.press("escape")
+        await settle(pilot, app)
+        assert app.screen is main and main.session != SESSION

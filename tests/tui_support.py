@@ -7,6 +7,7 @@ git) and observation; everything under test runs through the app and Pilot.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import subprocess
 from collections.abc import Callable
@@ -14,13 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
+from rich.text import Text
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from app.config import load_config, write_config
 from app.tui.app import CharterApp
 from app.workspace import init_workspace
+from tests.fakellm import FakeLLM, ScriptedReply
 from transcripts import Ledger
 
 SESSION = "s-20260101-01"
@@ -153,6 +158,16 @@ async def type_text(pilot: Pilot[None], text: str) -> None:
         await pilot.press("ctrl+j" if ch == "\n" else ch)
 
 
+def static_text(widget: Static) -> str:
+    """The plain text a Static shows."""
+    content = widget.content
+    if isinstance(content, Text):
+        return content.plain
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(content)
+    return console.export_text()
+
+
 class Notes:
     """A `run_test(message_hook=...)` that records every notification the app raises."""
 
@@ -168,3 +183,47 @@ class Notes:
     def text(self) -> str:
         """Every notification's title and message, one per line."""
         return "\n".join(f"{n.severity}: {n.title} {n.message}" for n in self.seen)
+
+
+CONTRADICTION = {
+    "kind": "contradiction",
+    "severity": "ERROR",
+    "requirements": ["ING-1", "ING-2"],
+    "message": "ING-1 accepts any JSON array of events while ING-2 rejects large bodies "
+    "[bold]without[/] saying which wins.",
+    "fix": "Say whether ING-2's limit applies to the batches ING-1 accepts.",
+}
+
+
+def script_auditor(llm: FakeLLM, sections: dict[str, list[dict[str, Any]]]) -> None:
+    """Answer the auditor's requests by content: `sections` maps a section title to the
+    findings reported for it; the outline and drift pairs get none. Scribe requests fall
+    through to the queue."""
+
+    def handle(body: dict[str, Any]) -> ScriptedReply | None:
+        """The scripted answer for one auditor request (None: not the auditor's)."""
+        names = [t["function"]["name"] for t in body.get("tools") or []]
+        if "report_verdicts" in names:
+            return ScriptedReply.tools([("report_verdicts", {"verdicts": []})])
+        if "report_findings" not in names:
+            return None
+        text = str(body["messages"][1]["content"])
+        found: list[dict[str, Any]] = []
+        if not text.startswith("##"):
+            title = text.split("\n")[1].removeprefix("Section: ")
+            found = sections.get(title, [])
+        return ScriptedReply.tools([("report_findings", {"findings": found})])
+
+    llm.handler(handle)
+
+
+def auditor_requests(llm: FakeLLM) -> int:
+    """How many requests the auditor model received so far."""
+    return sum(
+        1
+        for r in llm.chat_requests
+        if any(
+            t["function"]["name"] in ("report_findings", "report_verdicts")
+            for t in r.body.get("tools") or []
+        )
+    )

@@ -18,12 +18,12 @@ no model configured); 3 the workspace is locked (fix only); 4 the model endpoint
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
 
+from app.audit_run import spec_prefix, validation_errors
 from app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
@@ -66,14 +66,6 @@ def register(cli: typer.Typer) -> None:
 # -- plumbing -----------------------------------------------------------------------------------
 
 
-def _spec_prefix(ws: Workspace) -> str:
-    """The spec dir relative to the workspace root (`specs`), for printed locations."""
-    try:
-        return PurePosixPath(ws.spec_dir.relative_to(ws.root).as_posix()).as_posix()
-    except ValueError:
-        return ws.spec_dir.as_posix()
-
-
 def _spec_files(ws: Workspace, rev: str | None) -> dict[str, bytes]:
     """The spec's Markdown files (path relative to the spec dir → bytes), from REV or the disk."""
     from graphs.audit import spec_dir_files
@@ -89,11 +81,11 @@ def _spec_files(ws: Workspace, rev: str | None) -> dict[str, bytes]:
 
 def _factory(ws: Workspace) -> tuple[ModelFactory, str]:
     """The model factory and the auditor's model name, or exit 2 saying what to set."""
-    from agents import ModelConfigError, ModelFactory
+    from agents import ModelConfigError
+    from app.audit_run import auditor_factory
 
-    factory = ModelFactory(ws.config.model, usage_db=ws.state_db, context="audit")
     try:
-        return factory, factory.resolve("auditor").name
+        return auditor_factory(ws)
     except ModelConfigError as exc:
         raise fail(exc.user_message, 2) from None
 
@@ -111,20 +103,6 @@ def _plural(n: int, word: str) -> str:
 
 
 # -- charter audit [REV] ------------------------------------------------------------------------
-
-
-def _validation_errors(ws: Workspace, files: dict[str, bytes]) -> list[Finding]:
-    """Validation ERRORs of the spec (no model), quotes checked against the ledger."""
-    from specs import Severity, load_spec_files, merge_findings, validate
-    from transcripts import Ledger
-
-    ledger = Ledger(ws.transcripts_dir, ws.state_db)
-    try:
-        spec, parse_findings = load_spec_files(files)
-        found = merge_findings(parse_findings, validate(spec, message_text=ledger.user_text))
-    finally:
-        ledger.close()
-    return [f for f in found if f.severity is Severity.ERROR]
 
 
 def _report_invalid(errors: list[Finding], prefix: str, rev: str | None, as_json: bool) -> None:
@@ -149,26 +127,13 @@ def _report_invalid(errors: list[Finding], prefix: str, rev: str | None, as_json
 
 
 def _run_audit(ws: Workspace, files: dict[str, bytes], rev: str | None) -> AuditResult:
-    """Gather the ledger and history inputs and run the audit graph; model errors exit."""
+    """Run the audit graph on the workspace's inputs; model errors exit."""
     from agents import ModelCallError, ModelConfigError
-    from graphs.audit import AuditRequest, locked_history, run_audit, user_records
-    from transcripts import Ledger
+    from app.audit_run import audit_request
+    from graphs.audit import run_audit
 
     factory, model_name = _factory(ws)
-    ledger = Ledger(ws.transcripts_dir, ws.state_db)
-    try:
-        records = user_records(ledger)
-    finally:
-        ledger.close()
-    locked = locked_history(ws.state_db, ws.root, ws.spec_dir, rev or "HEAD")
-    request = AuditRequest(
-        spec_files=files,
-        state_db=ws.state_db,
-        model_name=model_name,
-        make_model=lambda: factory.chat("auditor"),
-        user_records=records,
-        locked=locked,
-    )
+    request = audit_request(ws, files, factory, model_name, rev)
     try:
         return run_audit(request)
     except ModelConfigError as exc:
@@ -188,9 +153,9 @@ def audit_command(
     from specs import Severity
 
     ws = open_ws()
-    prefix = _spec_prefix(ws)
+    prefix = spec_prefix(ws)
     files = _spec_files(ws, rev)
-    errors = _validation_errors(ws, files)
+    errors = validation_errors(ws, files)
     if errors:
         _report_invalid(errors, prefix, rev, as_json)
     result = _run_audit(ws, files, rev)
@@ -241,7 +206,7 @@ def fix_command(
     from graphs.audit import find_finding, load_run, revision_key
 
     ws = open_ws()
-    prefix = _spec_prefix(ws)
+    prefix = spec_prefix(ws)
     found = find_finding(ws.state_db, finding_id)
     if found is None:
         raise fail(f"no audit finding {finding_id}: run `charter audit` to list findings", 2)

@@ -149,7 +149,10 @@ def _print_outcome(outcome: TurnOutcome, streamed: bool, as_json: bool) -> None:
         if outcome.kind in ("proposal", "refused") and outcome.proposal is not None:
             out(render_proposal(outcome.proposal))
             if outcome.kind == "proposal":
-                out("Review: charter accept [--edit] | charter reject [--reason TEXT]\n")
+                out(
+                    "Review: charter accept [--edit] [--confirm N[,N]] | "
+                    "charter reject [--reason TEXT]\n"
+                )
         elif outcome.kind == "question":
             out(f"Question ({outcome.reply_id}): {outcome.text}\n")
         elif outcome.kind == "reply":
@@ -274,24 +277,53 @@ def _edit_items(ws: Workspace, pending: PendingProposal) -> dict[int, str]:
     return edited
 
 
+def _item_numbers(value: str) -> list[int]:
+    """`2,3` → [2, 3]; anything else exits 2."""
+    try:
+        numbers = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        numbers = []
+    if not numbers or any(n < 1 for n in numbers):
+        raise fail(f"--confirm takes item numbers like 2 or 2,3 (got {value!r})", 2)
+    return numbers
+
+
 def accept_command(
     edit: bool = typer.Option(False, "--edit", help="Edit the proposed texts in $EDITOR first."),
+    confirm: str | None = typer.Option(
+        None,
+        "--confirm",
+        metavar="N[,N]",
+        help="Also confirm these inferred items (numbers as `charter pending` shows them), "
+        "in the same commit.",
+    ),
+    note: str | None = typer.Option(
+        None, "--note", help="With --confirm: your words, recorded and quoted in the provenance."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the commit as JSON."),
 ) -> None:
     """Accept the pending proposal: ONE commit with the spec change and your words."""
+    numbers = _item_numbers(confirm) if confirm is not None else []
+    if note is not None and not numbers:
+        raise fail("--note goes with --confirm", 2)
     ws = open_ws()
     with _locked(ws, "charter accept"):
         session = _open_session(ws, need_model=False)
         try:
             pending = _pending_or_exit(session, as_json)
             edits = _edit_items(ws, pending) if edit else {}
-            sha = _guard(lambda: session.accept_edited(edits))
+            accepted = _guard(
+                lambda: session.accept_reviewed(edits=edits, confirm=numbers, note=note)
+            )
         finally:
             session.close()
+    sha = accepted.commit
+    confirmed = [i.req_id for i in accepted.proposal.items if i.index in numbers and i.req_id]
     if as_json:
-        dump({"commit": sha, "proposal": pending.id})
+        dump({"commit": sha, "proposal": pending.id, "confirmed": confirmed})
     else:
-        out(f"Committed {sha[:12]}: {pending.summary} ({pending.id})\n")
+        extra = f"; confirmed {', '.join(confirmed)}" if confirmed else ""
+        out(f"Committed {sha[:12]}: {pending.summary} ({pending.id}){extra}\n")
 
 
 def reject_command(

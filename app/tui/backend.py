@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.tui.serial import SerialThread
-from app.tui.views import CommitDetailView, CommitView, MessageView
+from app.tui.views import CommitDetailView, CommitView, MessageView, SessionView
 from app.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -73,6 +73,20 @@ class SpecSnapshot:
 
     spec: Spec
     findings: list[Finding] = field(default_factory=list)
+
+
+def session_views(infos: list[Any], current: str) -> list[SessionView]:
+    """`transcripts` SessionInfos as the switcher lists them, newest first."""
+    return [
+        SessionView(
+            id=info.id,
+            count=info.count,
+            first=(info.first_ts or "")[:16].replace("T", " "),
+            last=(info.last_ts or "")[:16].replace("T", " "),
+            current=info.id == current,
+        )
+        for info in reversed(infos)
+    ]
 
 
 def message_view(record: Record) -> MessageView:
@@ -204,6 +218,14 @@ class Backend:
     def new_session(self) -> str:
         """Start a new ledger session and make it current."""
         return self.ledger().new_session()
+
+    def sessions(self) -> list[SessionView]:
+        """Every session of the ledger, newest first, the current one marked."""
+        return session_views(self.ledger().sessions(), self.current_session())
+
+    def switch_session(self, session: str) -> None:
+        """Make an existing session current."""
+        self.ledger().switch_session(session)
 
     def messages(self, ids: list[str]) -> list[MessageView]:
         """The records with these IDs, in the given order (unknown IDs are skipped)."""

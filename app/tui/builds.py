@@ -1,19 +1,99 @@
 """Builds from the TUI: launch `charter build REV` as its own process (DESIGN §7), and read every
-build's record (status and task states, rewritten atomically by the builder as it runs) and the
-questions builds raised, through `graphs.build`'s public readers.
+build's record (status and task states, rewritten atomically by the builder as it runs), the
+questions builds raised (through `graphs.build`'s public readers), and a build's files: every
+model call in `calls/` (prompts and responses verbatim, with token usage and timing) and its
+Markdown reports.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from app.tui.backend import Backend
-from app.tui.views import BuildTaskView, BuildView, QuestionView
+from app.tui.views import BuildTaskView, BuildView, CallView, QuestionView
 
 MAX_LISTED = 50
+BUILD_FILES = ("report.md", "plan.toml", "assumptions.md", "deviations.md", "questions.md")
+"""The files of a build directory the browser offers besides its calls, in this order."""
+
+
+def call_view(name: str, data: dict[str, Any]) -> CallView:
+    """A call file's summary: who asked, for which task, tokens and time over its exchanges."""
+    exchanges = data.get("exchanges") or []
+    tokens = sum(int((e.get("usage") or {}).get("total_tokens") or 0) for e in exchanges)
+    return CallView(
+        name=name,
+        role=str(data.get("role") or "?"),
+        task=data.get("task"),
+        attempt=int(data.get("attempt") or 0),
+        cached=bool(data.get("cached")),
+        tokens=tokens,
+        duration_ms=sum(float(e.get("duration_ms") or 0.0) for e in exchanges),
+        error=data.get("error"),
+    )
+
+
+def _text(value: Any) -> str:
+    """A message part verbatim: strings as they are, anything else as indented JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _message_lines(message: dict[str, Any]) -> list[str]:
+    """One message: a rule with its role, its content verbatim, then any tool calls."""
+    lines = [f"── {message.get('role') or message.get('type') or 'message'} ──"]
+    content = message.get("content")
+    if content not in (None, ""):
+        lines.append(_text(content))
+    for call in message.get("tool_calls") or []:
+        function = call.get("function") or call
+        lines.append(f"tool call {function.get('name', '?')}:")
+        lines.append(_text(function.get("arguments", function.get("args", ""))))
+    return lines
+
+
+def render_call(name: str, data: dict[str, Any]) -> str:
+    """A call file as plain text: what was asked and answered, verbatim, with usage and timing."""
+    view = call_view(name, data)
+    model = data.get("model") or {}
+    lines = [
+        f"call {name}",
+        f"role {view.role} · task {view.task or '(plan)'} · attempt {view.attempt} · "
+        f"model {model.get('name', '?')} · {'answered from the cache' if view.cached else 'sent'}",
+        f"{view.tokens} tokens · {view.duration_ms:.0f} ms · written {data.get('written', '?')}",
+        f"request hash {data.get('request_hash', '?')}",
+    ]
+    exchanges = data.get("exchanges") or []
+    if not exchanges:
+        lines += ["", "(no request was sent: the prompt, and the answer from the cache)"]
+        for message in data.get("messages") or []:
+            lines += ["", *_message_lines(message)]
+    for n, exchange in enumerate(exchanges, 1):
+        usage = exchange.get("usage") or {}
+        lines += [
+            "",
+            f"━━ exchange {n} of {len(exchanges)} · started {exchange.get('started', '?')} · "
+            f"{float(exchange.get('duration_ms') or 0):.0f} ms · "
+            f"{usage.get('prompt_tokens', 0)} prompt + {usage.get('completion_tokens', 0)} "
+            f"completion = {usage.get('total_tokens', 0)} tokens",
+        ]
+        for message in exchange.get("messages") or []:
+            lines += ["", *_message_lines(message)]
+        if exchange.get("response") is not None:
+            lines += ["", *_message_lines({**exchange["response"], "role": "response"})]
+        if exchange.get("error"):
+            lines += ["", "── error ──", str(exchange["error"])]
+    if data.get("output") is not None:
+        lines += ["", "── output (as checked) ──", _text(data["output"])]
+    if data.get("error"):
+        lines += ["", "── error ──", str(data["error"])]
+    return "\n".join(lines) + "\n"
 
 
 def build_view(record: Any) -> BuildView:
@@ -65,6 +145,46 @@ class BuildRunner:
             QuestionView(id=q.id, build=q.build, task=q.task, text=q.text)
             for q in reversed(list_questions(builds_dir))
         ]
+
+    def build_dir(self, build_id: str) -> Path:
+        """The directory of one build (`build_id` must be a listed build's ID)."""
+        root = self.backend.workspace.builds_dir / Path(build_id).name
+        if not root.is_dir():
+            raise FileNotFoundError(f"no build {build_id}")
+        return root
+
+    def list_calls(self, build_id: str) -> list[CallView]:
+        """Every model call a build recorded, in the order made; blocking."""
+        from graphs.build import BuildDir
+
+        calls = BuildDir(self.build_dir(build_id)).calls
+        if not calls.is_dir():
+            return []
+        out = []
+        for path in sorted(calls.glob("*.json")):
+            try:
+                out.append(call_view(path.name, json.loads(path.read_text(encoding="utf-8"))))
+            except (OSError, ValueError):
+                continue  # a call being written right now; the next look finds it
+        return out
+
+    def list_files(self, build_id: str) -> list[str]:
+        """The report files the build has written so far; blocking."""
+        root = self.build_dir(build_id)
+        return [name for name in BUILD_FILES if (root / name).is_file()]
+
+    def read_call(self, build_id: str, name: str) -> str:
+        """One call as text (see `render_call`); blocking."""
+        from graphs.build import BuildDir
+
+        path = BuildDir(self.build_dir(build_id)).calls / Path(name).name
+        return render_call(path.name, json.loads(path.read_text(encoding="utf-8")))
+
+    def read_file(self, build_id: str, name: str) -> str:
+        """One of the build's report files, verbatim; blocking."""
+        if name not in BUILD_FILES:
+            raise FileNotFoundError(name)
+        return (self.build_dir(build_id) / name).read_text(encoding="utf-8", errors="replace")
 
     def command(self, rev: str) -> list[str]:
         """`charter -C ROOT build REV`, run with this interpreter. `-P` keeps the working

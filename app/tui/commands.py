@@ -52,7 +52,14 @@ ACTIONS: tuple[Action, ...] = (
         "Builds",
         True,
     ),
-    Action("Focus audit", "focus_pane('audit')", "Findings on the spec", "f6", "", True),
+    Action(
+        "Focus audit",
+        "focus_pane('audit')",
+        "Audit findings on the spec, by severity",
+        "f6",
+        "Audit",
+        True,
+    ),
     Action("Narrower side pane", "resize_side(-5)", "Give the chat more room", "f7", "", True),
     Action("Wider side pane", "resize_side(5)", "Give the side pane more room", "f8", "", True),
     Action(
@@ -87,8 +94,40 @@ ACTIONS: tuple[Action, ...] = (
         "build('selected')",
         "Run charter build on the commit highlighted in History",
     ),
+    Action(
+        "Build prompts and responses",
+        "browse_build('calls')",
+        "Every model call of the selected build, verbatim, with tokens and timing (p in Builds)",
+    ),
+    Action(
+        "Build report", "browse_build('report')", "The selected build's report.md (m in Builds)"
+    ),
+    Action(
+        "Run audit",
+        "audit_run",
+        "Audit the spec with the auditor model: contradictions, gaps, drift (R in the pane)",
+    ),
+    Action("Audit: all findings", "audit_filter('all')", "Show findings of every severity"),
+    Action("Audit: errors only", "audit_filter('ERROR')", "Show only ERROR findings"),
+    Action("Audit: warnings only", "audit_filter('WARNING')", "Show only WARNING findings"),
+    Action("Audit: notes only", "audit_filter('INFO')", "Show only INFO findings"),
+    Action(
+        "Jump to finding's requirement",
+        "audit_jump",
+        "Show the highlighted finding's requirement in the spec tree (enter in the pane)",
+    ),
+    Action(
+        "Fix audit finding",
+        "audit_fix",
+        "The scribe proposes a fix for the highlighted finding; you review it (x in the pane)",
+    ),
     Action("Refresh", "refresh_all", "Reload spec, history, chat and builds from disk"),
     Action("New session", "new_session", "Start a new chat session in the ledger"),
+    Action(
+        "Switch session",
+        "switch_session",
+        "Continue an earlier chat session: the chat reloads it, with its pending proposal",
+    ),
     Action("Model setup", "show_setup", "What to set to use a model"),
     Action("Quit", "app.quit", "Leave Charter", "ctrl+q"),
 )

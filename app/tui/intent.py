@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.tui.backend import Backend
+from app.tui.backend import Backend, session_views
 from app.tui.serial import SerialThread
-from app.tui.views import ItemView, ProposalView, TurnResult
+from app.tui.views import ItemView, ProposalView, SessionView, TurnResult
 
 if TYPE_CHECKING:
     from graphs.intent import IntentSession
@@ -49,10 +49,11 @@ def item_view(item: Any) -> ItemView:
         text=text,
         kind=item.provenance,
         locked=bool(item.locked),
-        quote=item.quote if item.provenance == "explicit" else None,
+        quote=item.quote if item.provenance != "inferred" else None,
         messages=tuple(item.messages),
         reason=item.reason if item.provenance != "explicit" and not item.downgraded else None,
         note=f"claimed explicit: {item.downgraded}" if item.downgraded else None,
+        index=item.index,
     )
 
 
@@ -95,6 +96,22 @@ def proposal_view(view: Any) -> ProposalView:
 def failure(exc: Exception) -> str:
     """One sentence for a refused or failed act (model errors carry their own)."""
     return str(getattr(exc, "user_message", None) or exc) or type(exc).__name__
+
+
+def turn_result(outcome: Any) -> TurnResult:
+    """A `graphs.intent` TurnOutcome as the chat shows it (errors and refusals as `error`)."""
+    proposal = outcome.proposal
+    error = outcome.text if outcome.kind == "error" else None
+    if outcome.kind == "refused" and proposal is not None:
+        problems = "; ".join(w for w in proposal_view(proposal).warnings)
+        error = f"Charter refused the scribe's proposal {proposal.id}: {problems}"
+    return TurnResult(
+        kind=outcome.kind,
+        message_id=outcome.message_id,
+        text=outcome.text or "",
+        proposal=proposal_view(proposal) if proposal and outcome.kind == "proposal" else None,
+        error=error,
+    )
 
 
 class IntentClient:
@@ -166,18 +183,7 @@ class IntentClient:
             return TurnResult(
                 kind="error", error=failure(exc), recorded=recorded is not None, message_id=recorded
             )
-        proposal = outcome.proposal
-        error = outcome.text if outcome.kind == "error" else None
-        if outcome.kind == "refused" and proposal is not None:
-            problems = "; ".join(w for w in proposal_view(proposal).warnings)
-            error = f"Charter refused the scribe's proposal {proposal.id}: {problems}"
-        return TurnResult(
-            kind=outcome.kind,
-            message_id=outcome.message_id,
-            text=outcome.text or "",
-            proposal=proposal_view(proposal) if proposal and outcome.kind == "proposal" else None,
-            error=error,
-        )
+        return turn_result(outcome)
 
     def _last_id(self) -> str | None:
         """The newest record ID of the current session (to tell what a failed turn wrote)."""
@@ -199,6 +205,34 @@ class IntentClient:
         """Send the user's message exactly as typed (as the answer to `question`, if given)."""
         return await self._call(self._say, text, on_token, question)
 
+    def _fix(
+        self, finding: Any, revision: str, prefix: str, on_token: Callable[[str], None]
+    ) -> TurnResult:
+        """Hand an audit finding to the scribe (`graphs.audit.request_fix`, as `charter audit
+        fix` does): the request is an event record, the proposal awaits review."""
+        from graphs.audit import request_fix
+
+        before = self._last_id()
+        try:
+            outcome = request_fix(
+                self.session,
+                self.backend.workspace.state_db,
+                revision,
+                finding,
+                spec_prefix=prefix,
+                on_token=on_token,
+            )
+        except Exception as exc:  # every failure becomes a notification, never a crash
+            recorded = self._last_id() != before
+            return TurnResult(kind="error", error=failure(exc), recorded=recorded)
+        return turn_result(outcome)
+
+    async def fix(
+        self, finding: Any, revision: str, prefix: str, on_token: Callable[[str], None]
+    ) -> TurnResult:
+        """Ask the scribe for a proposal that resolves an audit finding of `revision`."""
+        return await self._call(self._fix, finding, revision, prefix, on_token)
+
     # review
 
     def _act(self, kind: str, fn: Callable[[], Any]) -> TurnResult:
@@ -207,10 +241,13 @@ class IntentClient:
             value = fn()
         except Exception as exc:  # IntentError, NothingPending, ValueError: one sentence each
             return TurnResult(kind="failed", error=failure(exc))
-        if kind == "accepted":
-            return TurnResult(
-                kind=kind, text=f"accepted · commit {str(value)[:7]}", commit=str(value)
-            )
+        if kind == "accepted":  # an AcceptedProposal: the commit and what it committed
+            committed = proposal_view(value.proposal)
+            text = f"accepted · commit {value.commit[:7]}"
+            confirmed = [i.req_id for i in committed.items if i.kind == "confirmed" and i.req_id]
+            if confirmed:
+                text += f" · confirmed {', '.join(confirmed)}"
+            return TurnResult(kind=kind, text=text, commit=value.commit, accepted=committed)
         if kind == "confirmed":
             return TurnResult(
                 kind=kind, text=f"confirmed · commit {str(value)[:7]}", commit=str(value)
@@ -219,12 +256,14 @@ class IntentClient:
 
     async def accept(self) -> TurnResult:
         """Accept the pending proposal: one commit."""
-        return await self._call(self._act, "accepted", self.session.accept)
+        return await self._call(self._act, "accepted", self.session.accept_reviewed)
 
     async def accept_edited(self, proposal: ProposalView, text: str) -> TurnResult:
         """Accept with the user's edits (the editor's `[n] text` lines)."""
         edits = parse_edits(text)
-        return await self._call(self._act, "accepted", lambda: self.session.accept_edited(edits))
+        return await self._call(
+            self._act, "accepted", lambda: self.session.accept_reviewed(edits=edits)
+        )
 
     async def reject(self, reason: str) -> TurnResult:
         """Reject the pending proposal, with the reason verbatim (empty: no reason)."""
@@ -242,26 +281,33 @@ class IntentClient:
         )
 
     async def confirm_proposal(self, proposal: ProposalView, note: str) -> TurnResult:
-        """Accept the proposal, then confirm each of its inferred requirements."""
-        accepted = await self.accept()
-        if accepted.kind != "accepted":
-            return accepted
-        confirmed: list[str] = []
-        for item in proposal.inferred:
-            if item.req_id and item.op in EDITABLE_OPS:
-                result = await self.confirm(item.req_id, note)
-                if result.kind != "confirmed":
-                    return TurnResult(
-                        kind="accepted",
-                        text=accepted.text,
-                        commit=accepted.commit,
-                        error=f"Accepted, but confirming {item.req_id} failed: {result.error}",
-                    )
-                confirmed.append(item.req_id)
-                accepted = TurnResult(kind="accepted", text=accepted.text, commit=result.commit)
-        label = f" · confirmed {', '.join(confirmed)}" if confirmed else ""
-        return TurnResult(kind="accepted", text=accepted.text + label, commit=accepted.commit)
+        """Accept the proposal with its inferred items confirmed: ONE commit, citing ONE record
+        (the note verbatim, or `confirmed items 2, 3 of p-0004`)."""
+        indexes = [item.index for item in proposal.inferred]
+        return await self._call(
+            self._act,
+            "accepted",
+            lambda: self.session.accept_reviewed(confirm=indexes, note=note or None),
+        )
 
     async def new_session(self) -> str:
         """Start a new ledger session."""
         return await self._call(self.session.new_session)
+
+    def _sessions(self) -> list[SessionView]:
+        """Every session, newest first, the current one marked."""
+        return session_views(self.session.sessions(), self.session.session)
+
+    async def sessions(self) -> list[SessionView]:
+        """Every session of the ledger, newest first."""
+        return await self._call(self._sessions)
+
+    def _switch(self, session: str) -> ProposalView | None:
+        """Make `session` current; its proposal awaiting review, if any."""
+        self.session.switch_session(session)
+        pending = self.session.pending()
+        return proposal_view(pending) if pending is not None else None
+
+    async def switch_session(self, session: str) -> ProposalView | None:
+        """Switch to an existing session; returns the proposal it has awaiting review."""
+        return await self._call(self._switch, session)

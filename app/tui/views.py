@@ -37,6 +37,14 @@ class ItemView:
     messages: tuple[str, ...] = ()
     reason: str | None = None
     note: str | None = None
+    index: int = 0
+    """The item's 1-based position in the proposal (how review acts name it)."""
+
+    @property
+    def confirmable(self) -> bool:
+        """Whether the user can confirm it: an inferred requirement the proposal adds or changes."""
+        editable = self.op in ("add_requirement", "modify_requirement")
+        return self.kind == "inferred" and editable and bool(self.req_id)
 
 
 @dataclass(frozen=True)
@@ -53,7 +61,7 @@ class ProposalView:
     @property
     def inferred(self) -> list[ItemView]:
         """The items the user could confirm."""
-        return [i for i in self.items if i.kind == "inferred"]
+        return [i for i in self.items if i.confirmable]
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,8 @@ class TurnResult:
     error: str | None = None
     commit: str | None = None
     recorded: bool = True
+    accepted: ProposalView | None = None
+    """After an accept: the proposal as committed (edits and confirmations applied)."""
 
 
 @dataclass
@@ -121,3 +131,76 @@ class QuestionView:
     build: str
     task: str
     text: str
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    """A ledger message an audit finding quotes, verbatim."""
+
+    message: str
+    note: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One finding in the audit pane: from the audit (`source` "audit") or from the structural
+    check `charter validate` runs (`source` "check"; those have no ID and no scribe fix)."""
+
+    key: str
+    """Unique in the pane: the audit finding's ID, or `check-<n>`."""
+    source: str
+    severity: str
+    kind: str
+    location: str
+    message: str
+    requirements: tuple[str, ...] = ()
+    fix: str = ""
+    evidence: tuple[EvidenceView, ...] = ()
+    fix_proposal: str | None = None
+    """The proposal a fix request for this finding produced, if one was made."""
+
+    @property
+    def fixable(self) -> bool:
+        """Whether the scribe can be asked to fix it (audit findings only)."""
+        return self.source == "audit"
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """What the audit pane shows: the stored audit of the working tree's revision, if any."""
+
+    revision: str
+    audited: bool
+    findings: tuple[FindingView, ...] = ()
+    audited_at: str = ""
+    model: str = ""
+    model_calls: int = 0
+    cached: int | None = None
+    """Answers reused from the cache by the run just made (None: read from the store)."""
+
+
+@dataclass(frozen=True)
+class CallView:
+    """One model call of a build (a file in its `calls/`), as the call list shows it."""
+
+    name: str
+    """The file's name, e.g. `0002-T1-coder.json`."""
+    role: str
+    task: str | None
+    attempt: int = 0
+    cached: bool = False
+    tokens: int = 0
+    duration_ms: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One ledger session in the session switcher."""
+
+    id: str
+    count: int
+    first: str = ""
+    last: str = ""
+    current: bool = False

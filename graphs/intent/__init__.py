@@ -4,11 +4,12 @@ Public surface (the CLI and the TUI use only these):
 
 - `IntentSession(workspace_root, spec_dir, transcripts_dir, state_dir, checkpoints_db, factory,
   model_name)`: `say(text, on_token=None) -> TurnOutcome`, `pending() -> PendingProposal | None`,
-  `accept() -> sha`, `accept_edited({index: text}) -> sha`, `reject(reason=None)`,
+  `accept(confirm=(), note=None) -> sha`, `accept_edited({index: text}) -> sha`,
+  `accept_reviewed(edits=None, confirm=(), note=None) -> AcceptedProposal`, `reject(reason=None)`,
   `confirm(req_id, note=None) -> sha`, `answer(qid, text, on_token=None) -> TurnOutcome`,
   `new_session()`, `switch_session(id)`, `sessions()`, `records(session=None)`, `close()`.
-- The views: `TurnOutcome`, `ProposalView`, `PendingProposal`, `CheckedItem`, and
-  `render_proposal(view)` for the plain-text review.
+- The views: `TurnOutcome`, `ProposalView`, `PendingProposal`, `AcceptedProposal`,
+  `CheckedItem`, and `render_proposal(view)` for the plain-text review.
 - Errors: `IntentError` (a refused act, one sentence), `NothingPending` (a subclass).
 """
 
@@ -16,6 +17,7 @@ from graphs.intent.check import CheckedItem, CheckResult, check_proposal, names_
 from graphs.intent.graph import IntentError
 from graphs.intent.session import IntentSession, NothingPending
 from graphs.intent.view import (
+    AcceptedProposal,
     PendingProposal,
     ProposalView,
     TurnOutcome,
@@ -25,6 +27,7 @@ from graphs.intent.view import (
 )
 
 __all__ = [
+    "AcceptedProposal",
     "CheckResult",
     "CheckedItem",
     "IntentError",

@@ -8,11 +8,21 @@ other work, and refuses when a file changed on disk since the change was compute
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 from graphs.intent.check import REGISTER, CheckedItem, CheckResult
-from specs import Change, ChangeKind, CommitMessage, Intent, commit_spec_change
+from specs import (
+    Change,
+    ChangeKind,
+    CommitMessage,
+    Intent,
+    Provenance,
+    ProvenanceKind,
+    commit_spec_change,
+    parse_bytes,
+    render_file,
+)
 
 _KIND = {
     "add_requirement": ChangeKind.ADDED,
@@ -54,6 +64,53 @@ def intents_of(
         text = user_text(msg_id)
         if text is not None:
             out.append(Intent(id=msg_id, text=text))
+    return out
+
+
+def confirm_text(pid: str, indexes: Iterable[int]) -> str:
+    """The ledger text of confirming items without a note: `confirmed items 2, 3 of p-0004`."""
+    numbers = sorted(set(indexes))
+    noun = "item" if len(numbers) == 1 else "items"
+    return f"confirmed {noun} {', '.join(str(n) for n in numbers)} of {pid}"
+
+
+def confirm_items(
+    check: CheckResult, indexes: Collection[int], record: str, quote: str | None
+) -> CheckResult:
+    """A copy of the checked change whose items `indexes` (inferred requirements) are confirmed,
+    citing the ledger `record` (quoting the user's note, if any): their provenance lines in the
+    changed files and the items themselves. Raises ValueError for an item it cannot confirm."""
+    out = check.model_copy(deep=True)
+    wanted: dict[str, CheckedItem] = {}
+    for item in out.items:
+        if item.index not in indexes:
+            continue
+        if item.provenance != "inferred" or not item.req_id or item.text is None:
+            raise ValueError(f"item {item.index} is not an inferred requirement to confirm")
+        wanted[item.req_id] = item
+    missing = set(indexes) - {item.index for item in wanted.values()}
+    if missing:
+        raise ValueError(f"no item {', '.join(str(n) for n in sorted(missing))} to confirm")
+    provenance = Provenance(kind=ProvenanceKind.CONFIRMED, messages=[record], quote=quote)
+    found: set[str] = set()
+    for path, text in out.files.items():
+        parsed, _ = parse_bytes(text.encode("utf-8"), path)
+        if parsed is None:
+            continue
+        hits = [r for s in parsed.sections for r in s.requirements if r.id in wanted]
+        for requirement in hits:
+            if requirement.provenance is None or (
+                requirement.provenance.kind is not ProvenanceKind.INFERRED
+            ):
+                raise ValueError(f"{requirement.id} is not inferred in this proposal")
+            requirement.provenance = provenance.model_copy()
+            found.add(requirement.id)
+        if hits:
+            out.files[path] = render_file(parsed)
+    if found != set(wanted):
+        raise ValueError(f"{', '.join(sorted(set(wanted) - found))} not in the changed files")
+    for item in wanted.values():
+        item.provenance, item.messages, item.quote = "confirmed", [record], quote
     return out
 
 

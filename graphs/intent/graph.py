@@ -8,8 +8,9 @@
 The user's message is in the ledger before the graph runs (the runner appends it). `scribe` talks
 to the model; `check` verifies the proposal in code; `record` writes the scribe's answer to the
 ledger; `review` only calls `interrupt()` (it re-runs from the top on resume, so it has no side
-effects); `commit` records the accept (and the user's edits) and makes ONE git commit. State is
-plain JSON-able dicts, so the SQLite checkpointer can store it without an allow-list.
+effects); `commit` records the accept (with the user's edits, or one record confirming inferred
+items) and makes ONE git commit. State is plain JSON-able dicts, so the SQLite checkpointer can
+store it without an allow-list.
 """
 
 from __future__ import annotations
@@ -42,7 +43,14 @@ from graphs.intent.check import (
     load_spec,
     read_spec_dir,
 )
-from graphs.intent.commit import changes_of, commit_check, intents_of, rel
+from graphs.intent.commit import (
+    changes_of,
+    commit_check,
+    confirm_items,
+    confirm_text,
+    intents_of,
+    rel,
+)
 from graphs.intent.view import ProposalView, item_line, source_line, unified_diff
 from specs import CommitMessage, spec_log
 from transcripts import Ledger, Record
@@ -369,6 +377,23 @@ def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
                 "Your edits make the spec invalid: "
                 + "; ".join(f.message for f in check.findings if f.severity == "ERROR")
             )
+    confirm = [int(i) for i in (state.get("decision") or {}).get("confirm") or []]
+    if confirm:  # one record for every confirmed item, cited by each of them
+        note = (state.get("decision") or {}).get("note") or None
+        found = _find(records, "confirm", pid)
+        if found is None:
+            found = ledger.append(
+                session,
+                "user",
+                note or confirm_text(pid, confirm),
+                kind="confirm",
+                proposal=pid,
+                data={"items": confirm},
+            )
+        try:
+            check = confirm_items(check, confirm, found.id, note)
+        except ValueError as exc:
+            raise IntentError(f"Cannot confirm: {exc}") from None
     if _find(records, "accept", pid) is None:
         ledger.append(session, "event", f"accepted {pid}", kind="accept", proposal=pid)
     message = CommitMessage(

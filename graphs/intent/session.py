@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from graphs.intent.check import (
     parse_spec_text,
     read_spec_dir,
 )
-from graphs.intent.commit import commit_check
+from graphs.intent.commit import commit_check, confirm_items, confirm_text, rel
 from graphs.intent.graph import (
     IntentError,
     TurnContext,
@@ -38,7 +38,13 @@ from graphs.intent.graph import (
     fresh_state,
     stale_message,
 )
-from graphs.intent.view import PendingProposal, ProposalView, TurnOutcome
+from graphs.intent.view import (
+    AcceptedProposal,
+    PendingProposal,
+    ProposalView,
+    TurnOutcome,
+    unified_diff,
+)
 from specs import (
     Change,
     ChangeKind,
@@ -260,29 +266,99 @@ class IntentSession:
             raise NothingPending(f"Nothing is pending review in session {session}.")
         return view, where
 
-    def accept(self) -> str:
-        """Accept the pending proposal: ONE commit; returns its sha."""
-        return self.accept_edited({})
+    def accept(self, confirm: Sequence[int] = (), note: str | None = None) -> str:
+        """Accept the pending proposal: ONE commit; returns its sha.
+
+        `confirm` names inferred items (1-based indexes) the user vouches for: ONE ledger record
+        (kind `confirm`: the user's `note` verbatim, or `confirmed items 2, 3 of p-0004`) is
+        cited by each of them as `confirmed`, in the same commit.
+        """
+        return self.accept_reviewed(confirm=confirm, note=note).commit
 
     def accept_edited(self, edits: Mapping[int, str]) -> str:
         """Accept with the user's texts for some items (1-based index → text); returns the sha.
 
         An edited item becomes explicit, citing a ledger record (kind `edit`) holding the text.
         """
+        return self.accept_reviewed(edits=edits).commit
+
+    def accept_reviewed(
+        self,
+        edits: Mapping[int, str] | None = None,
+        confirm: Sequence[int] = (),
+        note: str | None = None,
+    ) -> AcceptedProposal:
+        """Accept with the user's edits and confirmations (see `accept`, `accept_edited`): ONE
+        commit; returns it with the proposal as committed."""
         with self._lock:
             session = self.session
             view, where = self._require_pending(session)
             ctx = self._context()
             if where == "commit":  # an accept was interrupted: finish it
-                return str(self._run(None, session, ctx)["commit"])
+                return self._accepted(self._run(None, session, ctx))
             state = self._graph.get_state(self._config(session)).values
             pid = view["id"]
             stale = changed_since(self.spec_dir, state["check"]["base"])
             if stale:
                 raise IntentError(stale_message(pid, stale))
-            changed = self._dry_run_edits(view, state, edits)
-            out = self._run(Command(resume={"action": "accept", "edits": changed}), session, ctx)
-            return str(out["commit"])
+            changed = self._dry_run_edits(view, state, edits or {})
+            confirmed = self._dry_run_confirm(view, state, confirm, note, changed)
+            decision = {"action": "accept", "edits": changed, "confirm": confirmed, "note": note}
+            return self._accepted(self._run(Command(resume=decision), session, ctx))
+
+    def _accepted(self, out: dict[str, Any]) -> AcceptedProposal:
+        """The commit and the proposal as committed, from the graph's final state."""
+        check = CheckResult.model_validate(out["check"])
+        view = ProposalView.model_validate(out["view"])
+        committed = view.model_copy(
+            update={
+                "items": check.items,
+                "diff": unified_diff(check, rel(self.root, self.spec_dir)),
+                "findings": check.findings,
+            }
+        )
+        return AcceptedProposal(commit=str(out["commit"]), proposal=committed)
+
+    def _dry_run_confirm(
+        self,
+        view: dict[str, Any],
+        state: dict[str, Any],
+        confirm: Sequence[int],
+        note: str | None,
+        edits: Mapping[str, str],
+    ) -> list[int]:
+        """Check confirmations before anything is recorded; return the sorted item indexes."""
+        indexes = sorted({int(i) for i in confirm})
+        if not indexes:
+            return []
+        if note is not None:
+            _one_line_or_fail(note, "note")
+        edited = [i for i in indexes if str(i) in edits]
+        if edited:
+            raise ValueError(f"item {edited[0]} is edited: your text is explicit already")
+        placeholder = f"m-{_PLACEHOLDER_BASE}"
+        check = CheckResult.model_validate(state["check"])
+        try:
+            dry = confirm_items(check, indexes, placeholder, note)
+        except ValueError as exc:
+            raise IntentError(f"Cannot confirm: {exc} ({view['id']})") from None
+        files = read_spec_dir(self.spec_dir)
+        files.update({path: text.encode("utf-8") for path, text in dry.files.items()})
+        text = note or confirm_text(view["id"], indexes)
+
+        def lookup(msg_id: str) -> str | None:
+            """Ledger text, or the not-yet-recorded confirmation under its placeholder ID."""
+            return text if msg_id == placeholder else self.ledger.user_text(msg_id)
+
+        ids = {item.req_id for item in dry.items if item.index in indexes}
+        errors = [
+            f
+            for f in validate(load_spec(files), message_text=lookup)
+            if f.severity is Severity.ERROR and f.req_id in ids
+        ]
+        if errors:
+            raise IntentError("; ".join(f"{f.location()} {f.message}" for f in errors))
+        return indexes
 
     def _dry_run_edits(
         self, view: dict[str, Any], state: dict[str, Any], edits: Mapping[int, str]

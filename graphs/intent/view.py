@@ -65,6 +65,14 @@ class PendingProposal(ProposalView):
     """The proposal waiting for review in the current session."""
 
 
+class AcceptedProposal(BaseModel):
+    """An accepted proposal: its commit, and the proposal as committed (the user's edits and
+    confirmations applied to its items, and the diff of what was committed)."""
+
+    commit: str
+    proposal: ProposalView
+
+
 def item_line(item: CheckedItem) -> str:
     """One item: badge, operation mark, ID and text (or what the section operation does)."""
     mark = _OP_MARK.get(item.op, "?")

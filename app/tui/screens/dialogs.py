@@ -1,4 +1,5 @@
-"""Small modal dialogs: a text prompt (reject reason, confirm note) and the proposal editor."""
+"""Small modal dialogs: a text prompt (reject reason, confirm note), the proposal editor and the
+session switcher."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static, TextArea
+from textual.widgets import Button, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from app.tui.views import SessionView
 
 
 class TextPrompt(ModalScreen[str | None]):
@@ -97,3 +101,67 @@ class EditProposal(TextPrompt):
         """Give the editor most of the screen."""
         super().on_mount()
         self.query_one(".dialog").add_class("-large")
+
+
+def session_prompt(session: SessionView) -> Text:
+    """One session in the switcher: ID, how many records, when, and whether it is current."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    out.append(session.id, style="bold")
+    out.append(f"  {session.count} record{'' if session.count == 1 else 's'}", style="dim")
+    if session.first:
+        last = session.last
+        if last[:10] == session.first[:10]:
+            last = last[11:]  # the same day: only the time
+        same = session.last in ("", session.first)
+        span = session.first if same else f"{session.first} → {last}"
+        out.append(f"  {span}", style="dim")
+    if session.current:
+        out.append("  (current)", style="green")
+    return out
+
+
+class SessionPicker(ModalScreen[str | None]):
+    """Pick a ledger session to continue in; enter switches, escape cancels (None)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, sessions: list[SessionView]) -> None:
+        """List `sessions` (newest first), the current one highlighted."""
+        super().__init__(classes="dialog-screen")
+        self.sessions = sessions
+
+    def compose(self) -> ComposeResult:
+        """Explanation and the session list."""
+        with Vertical(classes="dialog") as box:
+            box.border_title = "Switch session"
+            box.border_subtitle = "enter: switch · esc: cancel"
+            yield Static(
+                Text(
+                    "Each session is one ledger file of the conversation. The chat shows the "
+                    "session you pick, and the scribe continues there (with its proposal awaiting "
+                    "review, if it has one)."
+                ),
+                classes="dialog-text",
+            )
+            yield OptionList(
+                *[Option(session_prompt(s), id=s.id) for s in self.sessions], id="session-list"
+            )
+
+    def on_mount(self) -> None:
+        """Highlight the current session and take the keys."""
+        options = self.query_one("#session-list", OptionList)
+        current = [i for i, s in enumerate(self.sessions) if s.current]
+        if self.sessions:
+            options.highlighted = current[0] if current else 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter: switch to the chosen session."""
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        """Return None."""
+        self.dismiss(None)

@@ -39,7 +39,7 @@ your words verbatim.
 | a | accept: commit the change with your words |
 | r | reject: asks why; your reason is recorded and given to the scribe |
 | e | edit the items, then accept: your text becomes explicit |
-| c | confirm inferred items: you vouch for them, they become confirmed |
+| c | confirm inferred items and accept: one commit, they become confirmed citing your words |
 
 ## Provenance badges (they read without colour)
 
@@ -53,6 +53,23 @@ your words verbatim.
 ## Spec tree
 
 Enter expands; **h** shows the commits that touched the requirement; **c** confirms an inferred one.
+
+## Builds pane (F5)
+
+**B** builds HEAD (or pick a commit in History and press **b**). The task table follows the
+selected build live. **p** opens every model call of the build (prompts and responses verbatim,
+with tokens and timing), grouped per task and starting at the highlighted task; **m** opens its
+report.md (plan, assumptions, deviations and questions are listed there too). A question a build
+raised is answered with **enter** in the questions list: your answer goes to the scribe, which
+proposes the spec change for review.
+
+## Audit pane (F6)
+
+The structural check (as `charter validate`) and the stored audit of the spec as it is now,
+shown without a model call. **R** runs the audit with the auditor model (an unchanged spec costs
+no model call); **f** cycles the severity filter (all, errors, warnings, notes); **enter** jumps to
+the finding's requirement in the spec tree (again: its next one); **x** asks the scribe for a fix,
+whose proposal appears in the chat for review like any other (its commit names the finding).
 
 ## Everything else (also in the command palette, ctrl+p)
 

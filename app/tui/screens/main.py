@@ -24,14 +24,15 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
 
+from app.tui.audit import AuditRefused, AuditRunner, check_view
 from app.tui.backend import Backend, ChatSlice, ModelStatus, RepoState, SpecSnapshot
 from app.tui.builds import BuildRunner
 from app.tui.commands import bindings
 from app.tui.render import legend
-from app.tui.screens.dialogs import EditProposal, TextPrompt
+from app.tui.screens.dialogs import EditProposal, SessionPicker, TextPrompt
 from app.tui.screens.setup import SetupScreen
-from app.tui.views import MessageView, ProposalView, TurnResult
-from app.tui.widgets.audit import AuditPane
+from app.tui.views import FindingView, MessageView, ProposalView, TurnResult
+from app.tui.widgets.audit import AuditPane, counts_text
 from app.tui.widgets.builds import BuildsPane
 from app.tui.widgets.chat import WINDOW, ChatLog, ChatPane
 from app.tui.widgets.chat_input import ChatInput
@@ -55,12 +56,19 @@ PANES = {
     "spec": ("spec-tab", "#spec-tree"),
     "history": ("history-tab", "#commit-list"),
     "builds": ("builds-tab", "#build-list"),
-    "audit": ("audit-tab", "#audit"),
+    "audit": ("audit-tab", "#audit-list"),
 }
 DETAIL_DEBOUNCE = 0.12
 POLL_SECONDS = 2.0
 BUILD_POLL_SECONDS = 1.0
-WRITE_ACTIONS = {"review", "confirm_requirement", "build", "new_session"}
+WRITE_ACTIONS = {
+    "review",
+    "confirm_requirement",
+    "build",
+    "new_session",
+    "switch_session",
+    "audit_fix",
+}
 
 
 @dataclass
@@ -101,6 +109,8 @@ class MainScreen(Screen[None]):
         """Set once the model is checked, the scribe opened and the builds listed."""
         self.started = datetime.now(UTC).isoformat(timespec="milliseconds")
         self.builds = BuildRunner(backend)
+        self.audits = AuditRunner(backend)
+        self._jump: tuple[str, int] | None = None
         self._reply: Widget | None = None
         self._stream: MarkdownStream | None = None
         self._fingerprint: tuple[object, ...] | None = None
@@ -213,15 +223,19 @@ class MainScreen(Screen[None]):
             snapshot = await self.backend.run_io(self.backend.spec)
         self.snapshot = snapshot
         self.spec_tree.load(snapshot.spec)
-        self.validate_spec(snapshot)
+        self.refresh_audit(snapshot)
 
     @work(group="validate", exclusive=True)
-    async def validate_spec(self, snapshot: SpecSnapshot) -> None:
-        """Structural findings, quotes checked against the ledger, into the audit pane."""
+    async def refresh_audit(self, snapshot: SpecSnapshot) -> None:
+        """Into the audit pane: the structural findings (quotes checked against the ledger),
+        then the stored audit of this revision of the spec (never a model call)."""
         with self.reporting("check the spec"):
             findings = await self.backend.run_io(self.backend.findings, snapshot)
             await self.panes_ready.wait()
-            self.query_one(AuditPane).show_findings(findings)
+            prefix = self.audits.prefix
+            pane = self.query_one(AuditPane)
+            pane.show_checks([check_view(n, f, prefix) for n, f in enumerate(findings)])
+            pane.show_audit(await self.audits.call(self.audits.stored))
 
     async def reload_chat(self, ahead: Future[tuple[str, ChatSlice]] | None = None) -> None:
         """Show the current session's last messages (read from the end of its file)."""
@@ -502,13 +516,13 @@ class MainScreen(Screen[None]):
             await self._stream.stop()
             self._stream = None
 
-    async def after_turn(self, result: TurnResult) -> None:
+    async def after_turn(self, result: TurnResult, saved: str = "Your message") -> None:
         """Replace provisional widgets by the ledger's records; show errors and proposals."""
         await self.sync_chat()
         self._reply = None
         if result.error:
             self.notify(
-                f"{result.error} Your message is saved in the ledger"
+                f"{result.error} {saved} is saved in the ledger"
                 f"{f' as {result.message_id}' if result.message_id else ''}.",
                 title="Model endpoint error",
                 severity="error",
@@ -597,6 +611,8 @@ class MainScreen(Screen[None]):
             self.notify(
                 result.error, title=f"{action} failed", severity="error", timeout=12, markup=False
             )
+        if result.accepted is not None:
+            await card.show_committed(result.accepted)
         if result.kind in ("accepted", "rejected"):
             card.resolve(result.text)
             self.chat_input.focus()
@@ -634,12 +650,13 @@ class MainScreen(Screen[None]):
             self.status.update_info(busy=f"checking your edit of {proposal.id}…")
             return await self.intent.accept_edited(proposal, edited)
         if action == "confirm":
-            items = ", ".join(i.req_id or f"item {n}" for n, i in enumerate(proposal.inferred, 1))
+            items = ", ".join(i.req_id or f"item {i.index}" for i in proposal.inferred)
             note = await self.app.push_screen_wait(
                 TextPrompt(
                     f"Confirm inferred items of {proposal.id}",
-                    f"You vouch for: {items}. The proposal is accepted, then each becomes "
-                    "confirmed, citing your words (an optional one-line note below).",
+                    f"You vouch for: {items}. The proposal is accepted and they become "
+                    "confirmed in the same commit, citing your words (an optional one-line "
+                    "note below).",
                     ok_label="Confirm and accept",
                     one_line=True,
                 )
@@ -716,6 +733,25 @@ class MainScreen(Screen[None]):
             self.action_build(event.action)
         elif event.action == "answer" and event.build_id:
             self.answer_question(event.build_id)
+        elif event.action in ("calls", "report") and event.build_id:
+            self.browse_build(event.build_id, event.task, event.action)
+
+    def browse_build(self, build_id: str, task: str | None, show: str) -> None:
+        """Open a build's prompts and responses (from `task`'s first call) or its report."""
+        from app.tui.screens.build_browser import BuildBrowser
+
+        build = self.query_one(BuildsPane).builds.get(build_id)
+        if build is None:
+            self.notify(f"No build {build_id}.", markup=False)
+            return
+        self.app.push_screen(BuildBrowser(self.backend, self.builds, build, task=task, show=show))
+
+    def action_browse_build(self, show: str) -> None:
+        """The selected build's calls or report (palette)."""
+        panes = self.query(BuildsPane)
+        if not panes:
+            return
+        panes.first().action_browse(show)
 
     def answer_question(self, qid: str) -> None:
         """Answer a builder question: the answer is intent, and the scribe proposes the change."""
@@ -782,6 +818,163 @@ class MainScreen(Screen[None]):
     async def builds_worker(self) -> None:
         """Reload the builds pane."""
         await self.reload_builds()
+
+    # the audit
+
+    @on(AuditPane.Act)
+    def audit_act(self, event: AuditPane.Act) -> None:
+        """Keys and buttons of the audit pane."""
+        if event.action == "run":
+            self.action_audit_run()
+        elif event.action == "jump":
+            self.jump_to_finding(event.finding)
+        elif event.action == "fix":
+            self.fix_finding(event.finding)
+
+    def audit_pane(self) -> AuditPane | None:
+        """The audit pane, once mounted."""
+        panes = self.query(AuditPane)
+        return panes.first() if panes else None
+
+    def action_audit_run(self) -> None:
+        """Run the audit of the working tree's spec."""
+        if self.model is None:
+            self.notify("Still checking the model settings; try again in a moment.", markup=False)
+            return
+        if not self.model.configured:
+            self.notify(
+                "No model is configured: open Model setup (ctrl+p) to see what to set.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if self.audits.running:
+            self.notify("The audit is already running.", markup=False)
+            return
+        self.audit_worker()
+
+    @work(group="audit", exclusive=True)
+    async def audit_worker(self) -> None:
+        """Run the audit graph on the audit thread; refusals and endpoint errors notify."""
+        from app.tui.intent import failure
+
+        await self.panes_ready.wait()
+        pane = self.query_one(AuditPane)
+        self.action_focus_pane("audit")
+        pane.set_running(True)
+        try:
+            view = await self.audits.call(self.audits.run)
+        except AuditRefused as exc:
+            self.notify(str(exc), title="Audit not run", severity="warning", markup=False)
+            return
+        except Exception as exc:  # the endpoint or the graph failed: say why, keep running
+            self.notify(
+                f"{failure(exc)} (answers received so far are kept)",
+                title="Audit failed",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        finally:
+            pane.set_running(False)
+        pane.show_audit(view)
+        sent = (
+            f"{view.model_calls} model call{'' if view.model_calls == 1 else 's'}"
+            if view.model_calls
+            else "no model call (all cached)"
+        )
+        self.notify(f"Audit: {counts_text(view.findings)} ({sent}).", markup=False)
+
+    def action_audit_filter(self, severity: str) -> None:
+        """Show only findings of one severity (or all) in the audit pane."""
+        pane = self.audit_pane()
+        if pane is not None:
+            pane.set_filter(severity)
+            self.action_focus_pane("audit")
+
+    def action_audit_jump(self) -> None:
+        """Jump to the requirement of the finding highlighted in the audit pane."""
+        pane = self.audit_pane()
+        self.jump_to_finding(pane.highlighted() if pane else None)
+
+    def action_audit_fix(self) -> None:
+        """Fix the finding highlighted in the audit pane through the scribe."""
+        pane = self.audit_pane()
+        self.fix_finding(pane.highlighted() if pane else None)
+
+    def jump_to_finding(self, finding: FindingView | None) -> None:
+        """Show a finding's requirement in the spec tree; again: its next requirement."""
+        if finding is None:
+            self.notify("Pick a finding in the Audit pane first (F6).", markup=False)
+            return
+        reqs = finding.requirements
+        if not reqs:
+            self.notify(
+                f"This finding names no requirement; it is at {finding.location}.", markup=False
+            )
+            return
+        last = self._jump
+        index = (last[1] + 1) % len(reqs) if last and last[0] == finding.key else 0
+        self._jump = (finding.key, index)
+        req_id = reqs[index]
+        self.action_focus_pane("spec")
+        if not self.spec_tree.select_requirement(req_id):
+            self.notify(f"{req_id} is not in the current spec.", markup=False)
+
+    def fix_finding(self, finding: FindingView | None) -> None:
+        """Hand an audit finding to the scribe; its proposal is reviewed in the chat."""
+        if finding is None:
+            self.notify("Pick a finding in the Audit pane first (F6).", markup=False)
+            return
+        if not finding.fixable:
+            self.notify(
+                "Structural findings are fixed by editing the spec (or ask the scribe in the "
+                "chat); the scribe fixes audit findings.",
+                markup=False,
+            )
+            return
+        audit_finding = self.audits.findings.get(finding.key)
+        if audit_finding is None:
+            self.notify(
+                f"{finding.key} is not among the findings of the current spec: run the audit "
+                "again.",
+                markup=False,
+            )
+            return
+        if (refusal := self.write_refusal(needs_model=True)) is not None:
+            self.notify(refusal, severity="warning", markup=False)
+            return
+        self.turn_running = True
+        self.fix_worker(audit_finding, self.audits.revision)
+
+    @work(group="turn")
+    async def fix_worker(self, finding: object, revision: str) -> None:
+        """Run the fix turn, streaming the scribe's reply into the chat; show the card."""
+        assert self.intent is not None
+        self.action_focus_pane("chat")
+        self.status.update_info(busy="scribe is working on the audit finding…")
+        self._reply = None
+        try:
+            result = await self.intent.fix(finding, revision, self.audits.prefix, self.post_token)
+        finally:
+            await self.end_stream()
+            self.turn_running = False
+            self.status.update_info(busy="")
+        if not result.recorded:
+            if self._reply is not None:
+                await self._reply.remove()
+            self.notify(
+                f"{result.error} The fix was not requested.",
+                title="Not sent",
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
+            return
+        await self.after_turn(result, saved="The fix request")
+        if self.snapshot is not None:
+            self.refresh_audit(self.snapshot)
 
     # actions (keys and palette)
 
@@ -891,14 +1084,53 @@ class MainScreen(Screen[None]):
         await self.reload_chat()
         self.notify(f"New session {session}.", markup=False)
 
+    def action_switch_session(self) -> None:
+        """Pick another ledger session and show it."""
+        if (refusal := self.write_refusal()) is not None:
+            self.notify(refusal, severity="warning", markup=False)
+            return
+        self.switch_session_worker()
+
+    @work(group="turn")
+    async def switch_session_worker(self) -> None:
+        """List the sessions, ask which one, switch the scribe (or the ledger) to it, and reload
+        the chat with the proposal that session has awaiting review."""
+        with self.reporting("switch sessions"):
+            intent = self.intent
+            if intent is not None:
+                sessions = await intent.sessions()
+            else:
+                sessions = await self.backend.run_io(self.backend.sessions)
+            chosen = await self.app.push_screen_wait(SessionPicker(sessions))
+            if chosen is None or chosen == self.session:
+                return
+            if self.turn_running:
+                self.notify("The scribe is still working on the last request.", markup=False)
+                return
+            self.turn_running = True
+            try:
+                pending = None
+                if intent is not None:
+                    pending = await intent.switch_session(chosen)
+                else:
+                    await self.backend.run_io(self.backend.switch_session, chosen)
+                await self.reload_chat()
+                if pending is not None:
+                    await self.show_card(pending, focus=True)
+            finally:
+                self.turn_running = False
+            self._fingerprint = await self.backend.run_git(self.backend.fingerprint, self.session)
+            self.notify(f"Switched to session {chosen}.", markup=False)
+
     def action_show_setup(self) -> None:
         """The model setup instructions."""
         self.app.push_screen(SetupScreen(self.model or ModelStatus(configured=False)))
 
     def on_unmount(self) -> None:
-        """Close the scribe session."""
+        """Close the scribe session and stop the audit thread."""
         if self.intent is not None:
             self.intent.close()
+        self.audits.close()
 
     # lock changes (called by the app)
 

@@ -1,5 +1,6 @@
 """The builds pane: launch `charter build` of HEAD or a chosen commit, see every build, the live
-task table of the selected one (polled from its `build.json`) and its log."""
+task table of the selected one (polled from its `build.json`), its log, the questions builds
+raised (answered through the scribe), and open a build's prompts and responses or its report."""
 
 from __future__ import annotations
 
@@ -74,14 +75,18 @@ class BuildsPane(Vertical):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("B", "launch('head')", "Build HEAD"),
+        Binding("p", "browse('calls')", "Prompts"),
+        Binding("m", "browse('report')", "Report"),
     ]
 
     @dataclass
     class Act(Message):
-        """A request to the screen: launch a build, or show one build's tasks."""
+        """A request to the screen: launch a build, answer a question, or browse a build's calls
+        (`task`: start at the highlighted task's) or report."""
 
         action: str
         build_id: str | None = None
+        task: str | None = None
 
     def __init__(self, *, id: str | None = None) -> None:
         """An empty pane."""
@@ -89,6 +94,7 @@ class BuildsPane(Vertical):
         self.builds: dict[str, BuildView] = {}
         self.questions: dict[str, QuestionView] = {}
         self.selected: str | None = None
+        self._tasks_shown: tuple[str, list[tuple[str, str, str, str]]] | None = None
 
     def compose(self) -> ComposeResult:
         """Buttons, list, table and log."""
@@ -98,6 +104,9 @@ class BuildsPane(Vertical):
         yield Static(Text(EMPTY_HINT, style="dim"), id="build-hint")
         yield OptionList(id="build-list")
         yield Static("", id="build-status")
+        with Horizontal(id="build-open"):
+            yield Button("Prompts & responses (p)", id="build-calls", compact=True)
+            yield Button("Report (m)", id="build-report", compact=True)
         table: DataTable[Text | str] = DataTable(id="task-table", cursor_type="row")
         yield table
         yield Static(
@@ -114,13 +123,25 @@ class BuildsPane(Vertical):
         self.set_questions([])
 
     def set_questions(self, questions: list[QuestionView]) -> None:
-        """List the builds' open questions (hidden when there are none)."""
-        self.questions = {q.id: q for q in questions}
+        """List the builds' open questions (hidden when there are none), keeping the highlighted
+        one across the pane's periodic refresh."""
+        fresh = {q.id: q for q in questions}
+        if fresh == self.questions and self.is_mounted and questions:
+            return
+        self.questions = fresh
         self.query_one("#question-header").display = bool(questions)
         options = self.query_one("#question-list", OptionList)
         options.display = bool(questions)
+        keep = (
+            options.get_option_at_index(options.highlighted).id
+            if options.highlighted is not None and options.option_count
+            else None
+        )
         options.clear_options()
         options.add_options([Option(question_prompt(q), id=q.id) for q in questions])
+        if questions:
+            ids = [q.id for q in questions]
+            options.highlighted = ids.index(keep) if keep in ids else 0
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a question: answer it."""
@@ -129,9 +150,30 @@ class BuildsPane(Vertical):
             self.post_message(self.Act("answer", event.option.id))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Buttons become launch requests."""
+        """Buttons become launch or browse requests."""
         event.stop()
-        self.post_message(self.Act("head" if event.button.id == "build-head" else "selected"))
+        if event.button.id == "build-calls":
+            self.action_browse("calls")
+        elif event.button.id == "build-report":
+            self.action_browse("report")
+        else:
+            self.post_message(self.Act("head" if event.button.id == "build-head" else "selected"))
+
+    def highlighted_task(self) -> str | None:
+        """The ID of the task highlighted in the task table, if any."""
+        table = self.query_one("#task-table", DataTable)
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return str(row_key.value) if row_key.value is not None else None
+
+    def action_browse(self, what: str) -> None:
+        """Ask the screen to show the selected build's calls (from the highlighted task's) or
+        its report."""
+        if self.selected is None:
+            self.notify("No build yet: build HEAD first (B).", markup=False)
+            return
+        self.post_message(self.Act(what, self.selected, self.highlighted_task()))
 
     def action_launch(self, which: str) -> None:
         """Keyboard equivalent of the buttons."""
@@ -141,7 +183,7 @@ class BuildsPane(Vertical):
         """Refresh the build list and the selected build's table."""
         self.builds = {b.id: b for b in builds}
         self.query_one("#build-hint").display = not builds
-        for part in ("#build-list", "#build-status", "#task-table"):
+        for part in ("#build-list", "#build-status", "#build-open", "#task-table"):
             self.query_one(part).display = bool(builds)
         options = self.query_one("#build-list", OptionList)
         highlighted = options.highlighted
@@ -162,13 +204,21 @@ class BuildsPane(Vertical):
         if build.error:
             status.append(f"  {build.error}")
         self.query_one("#build-status", Static).update(status)
+        shown = (build.id, [(t.id, t.title, t.state, t.detail) for t in build.tasks])
+        if shown == self._tasks_shown:
+            return  # the periodic refresh found nothing new: keep the user's cursor as it is
+        self._tasks_shown = shown
         table = self.query_one("#task-table", DataTable)
+        keep = self.highlighted_task()
         table.clear()
         for task in build.tasks:
             title = Text(task.title)
             if task.detail:
                 title.append(f"  {task.detail}", style="red")
             table.add_row(Text(task.id), state_text(task.state), title, key=task.id)
+        ids = [t.id for t in build.tasks]
+        if keep in ids:
+            table.move_cursor(row=ids.index(keep), animate=False)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Show the highlighted build's tasks."""

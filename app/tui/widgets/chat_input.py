@@ -55,6 +55,13 @@ class ChatInput(TextArea):
         self._history_pos: int | None = None
         self._draft = ""
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """F6 and F7 belong to the screen (audit pane, pane width), not to TextArea's line and
+        all selection: leaving those out also keeps the footer's F-keys in order."""
+        if action in ("select_line", "select_all"):
+            return False
+        return super().check_action(action, parameters)
+
     async def _on_key(self, event: events.Key) -> None:
         """Enter submits; the newline keys insert a line break; everything else as TextArea."""
         if event.key == "enter" and not self.read_only:

@@ -116,6 +116,20 @@ class ReviewCard(Vertical, can_focus=True):
         """Report the chosen action to the screen."""
         self.post_message(self.Act(self, action))
 
+    async def show_committed(self, proposal: ProposalView) -> None:
+        """Show the proposal as it was committed (the user's edits and confirmations applied),
+        instead of what the scribe proposed."""
+        self.proposal = proposal
+        self.query_one(".card-items", Static).update(render_items(proposal))
+        diffs = self.query(".card-diff")
+        if diffs:
+            diffs.first(Static).update(diff_text(proposal.diff))
+        elif proposal.diff:
+            await self.mount(
+                Static(diff_text(proposal.diff), classes="card-diff"),
+                before=self.query_one(".card-keys"),
+            )
+
     def resolve(self, outcome: str) -> None:
         """Mark the card decided (e.g. "accepted: commit 1a2b3c4"); keys stop working."""
         self.resolved = outcome
