@@ -1,0 +1,45 @@
+"""The direction of imports (DESIGN §2): app → graphs → agents → specs, transcripts; never back.
+
+Checked on the source itself (every import statement, lazy ones inside functions included), so
+a shortcut through a lower layer fails here before it becomes a tangle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("app", "graphs", "agents", "specs", "transcripts")
+ALLOWED: dict[str, set[str]] = {
+    "app": {"app", "graphs", "agents", "specs", "transcripts"},
+    "graphs": {"graphs", "agents", "specs", "transcripts"},
+    "agents": {"agents", "specs", "transcripts"},
+    "specs": {"specs", "transcripts"},
+    "transcripts": {"transcripts"},
+}
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The project packages a module imports, anywhere in its body."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found.update(n.split(".")[0] for n in names if n.split(".")[0] in PACKAGES)
+    return found
+
+
+def test_imports_flow_one_way() -> None:
+    """No package imports a layer above it; nothing imports app."""
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {pkg}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for pkg in sorted(imported_packages(path) - ALLOWED[package])
+    ]
+    assert wrong == []
