@@ -34,9 +34,9 @@ def auditor_factory(
 
     Raises `agents.ModelConfigError` when no model is configured.
     """
-    from agents import ModelFactory
+    from app.sessions import model_factory
 
-    factory = ModelFactory(ws.config.model, env=env, usage_db=ws.state_db, context="audit")
+    factory = model_factory(ws, env=env, context="audit")
     return factory, factory.resolve("auditor").name
 
 

@@ -224,33 +224,23 @@ def fix_command(
 
 def _fix(ws: Workspace, revision: str, finding: AuditFinding, prefix: str, as_json: bool) -> Any:
     """Run the scribe turn for a finding under the workspace lock."""
-    from agents import ModelCallError, ModelConfigError, ModelFactory
+    from agents import ModelCallError, ModelConfigError
     from app.lock import LockedError, WorkspaceLock
+    from app.sessions import open_intent_session
     from graphs.audit import request_fix
-    from graphs.intent import IntentError, IntentSession
+    from graphs.intent import IntentError
 
-    factory = ModelFactory(ws.config.model, usage_db=ws.state_db)
     try:
-        name = factory.resolve("scribe").name
-        factory.chat("scribe")
+        session = open_intent_session(ws, need_model=True)
     except ModelConfigError as exc:
         raise fail(exc.user_message, 2) from None
     try:
         lock = WorkspaceLock(ws.lock_path).acquire("charter audit fix")
     except LockedError as exc:
+        session.close()
         raise fail(str(exc), 3) from None
     try:
-        with IntentSession(
-            ws.root,
-            ws.spec_dir,
-            ws.transcripts_dir,
-            ws.state_dir,
-            ws.checkpoints_db,
-            factory,
-            name,
-            index_db=ws.state_db,
-            builds_dir=ws.builds_dir,
-        ) as session:
+        with session:
             return request_fix(
                 session,
                 ws.state_db,

@@ -74,29 +74,13 @@ def _read_text(value: str, what: str) -> str:
 
 def _open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
     """An IntentSession on the workspace; without `need_model` a missing model is tolerated."""
-    from agents import ModelConfigError, ModelFactory
-    from graphs.intent import IntentSession
+    from agents import ModelConfigError
+    from app.sessions import open_intent_session
 
-    factory = ModelFactory(ws.config.model, usage_db=ws.state_db)
     try:
-        name = factory.resolve("scribe").name
-        if need_model:
-            factory.chat("scribe")  # checks the key too, before anything is recorded
+        return open_intent_session(ws, need_model=need_model)
     except ModelConfigError as exc:
-        if need_model:
-            raise fail(exc.user_message, 2) from None
-        name = ""
-    return IntentSession(
-        ws.root,
-        ws.spec_dir,
-        ws.transcripts_dir,
-        ws.state_dir,
-        ws.checkpoints_db,
-        factory,
-        name,
-        index_db=ws.state_db,
-        builds_dir=ws.builds_dir,
-    )
+        raise fail(exc.user_message, 2) from None
 
 
 @contextmanager

@@ -322,10 +322,9 @@ class Backend:
 
     def model_factory(self) -> Any:
         """The agents' ModelFactory for this workspace (imports the model libraries)."""
-        from agents import ModelFactory
+        from app.sessions import model_factory
 
-        ws = self.workspace
-        return ModelFactory(ws.config.model, env=self.env, usage_db=ws.state_db)
+        return model_factory(self.workspace, env=self.env)
 
     def model_status(self) -> ModelStatus:
         """Resolve the scribe's model and say what is missing, without calling it."""

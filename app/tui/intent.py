@@ -138,22 +138,11 @@ class IntentClient:
 
     def _open(self) -> ProposalView | None:
         """Import the graph libraries, open the session, and return a pending proposal."""
-        from graphs.intent import IntentSession
+        from app.sessions import intent_session
 
-        ws = self.backend.workspace
         factory = self.backend.model_factory()
         model_name = factory.resolve("scribe").name
-        self._session = IntentSession(
-            ws.root,
-            ws.spec_dir,
-            ws.transcripts_dir,
-            ws.state_dir,
-            ws.checkpoints_db,
-            factory,
-            model_name,
-            index_db=ws.state_db,
-            builds_dir=ws.builds_dir,
-        )
+        self._session = intent_session(self.backend.workspace, factory, model_name)
         pending = self._session.pending()
         return proposal_view(pending) if pending is not None else None
 

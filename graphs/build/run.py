@@ -158,8 +158,36 @@ def _start(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
     )
     journal = Journal(bdir, record, on_event)
     journal.save()
-    mode = CacheMode.REPLAY if replay_of else CacheMode.REFRESH if request.fresh else CacheMode.USE
-    ctx = BuildContext(
+    ctx = _context(
+        request,
+        bdir,
+        journal,
+        view,
+        models,
+        identities,
+        replay=bool(replay_of),
+        fresh=request.fresh,
+        max_fix_attempts=request.max_fix_attempts,
+    )
+    return _drive(ctx, request, files, plan_file, {"stage": "start"})
+
+
+def _context(
+    request: BuildRequest,
+    bdir: BuildDir,
+    journal: Journal,
+    view: SpecView,
+    models: BuilderModels | None,
+    identities: dict[str, Any],
+    *,
+    replay: bool,
+    fresh: bool,
+    max_fix_attempts: int,
+) -> BuildContext:
+    """The run context of a new or resumed build: a replay answers only from the cache, a fresh
+    build never reads it, and either way no earlier task is reused."""
+    mode = CacheMode.REPLAY if replay else CacheMode.REFRESH if fresh else CacheMode.USE
+    return BuildContext(
         bdir=bdir,
         journal=journal,
         view=view,
@@ -167,13 +195,12 @@ def _start(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
         workrepo=WorkRepo(bdir.workspace),
         identities=identities,
         builds_dir=request.builds_dir,
-        max_fix_attempts=request.max_fix_attempts,
+        max_fix_attempts=max_fix_attempts,
         verify_timeout=request.verify_timeout,
-        reuse=not (replay_of or request.fresh),
+        reuse=not (replay or fresh),
         models=models,
         secrets=models.secrets() if models is not None else (),
     )
-    return _drive(ctx, request, files, plan_file, {"stage": "start"})
 
 
 def _resume(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
@@ -211,20 +238,16 @@ def _resume(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
             task.state = TaskState.PENDING
     journal = Journal(bdir, record, on_event)
     journal.build(f"resuming build {record.id}")
-    mode = CacheMode.REPLAY if replay_of else CacheMode.REFRESH if options.fresh else CacheMode.USE
-    ctx = BuildContext(
-        bdir=bdir,
-        journal=journal,
-        view=view,
-        cache=ResponseCache(request.cache_dir, mode),
-        workrepo=WorkRepo(bdir.workspace),
-        identities=dict(record.models),
-        builds_dir=request.builds_dir,
+    ctx = _context(
+        request,
+        bdir,
+        journal,
+        view,
+        models,
+        dict(record.models),
+        replay=bool(replay_of),
+        fresh=options.fresh,
         max_fix_attempts=record.max_fix_attempts,
-        verify_timeout=request.verify_timeout,
-        reuse=not (replay_of or options.fresh),
-        models=models,
-        secrets=models.secrets() if models is not None else (),
     )
     plan_file = (
         (request.builds_dir / replay_of / "plan.toml")
