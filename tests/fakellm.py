@@ -16,6 +16,7 @@ the next scripted reply (use `times=` on `fault`, or configure `max_retries=0`).
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -115,6 +116,18 @@ class RecordedRequest:
 Handler = Callable[[dict[str, Any]], ScriptedReply | None]
 
 
+class _Server(ThreadingHTTPServer):
+    """The HTTP server, quiet about clients that hang up (timeouts and cut streams do)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Ignore connection resets and broken pipes; report anything else as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 class FakeLLM:
     """The scripted server: start it, queue replies, point clients at `base_url`."""
 
@@ -126,7 +139,7 @@ class FakeLLM:
         self._requests: list[RecordedRequest] = []
         self._chat_count = 0
         self.closing = threading.Event()
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
 
@@ -134,7 +147,7 @@ class FakeLLM:
 
     def start(self) -> FakeLLM:
         """Bind a random loopback port and serve in a daemon thread."""
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
+        httpd = _Server(("127.0.0.1", 0), _RequestHandler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
         httpd.fake = self  # type: ignore[attr-defined]
