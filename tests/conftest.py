@@ -74,6 +74,8 @@ def run_charter(
         [sys.executable, "-P", "-m", "app.cli", *args],
         cwd=cwd,
         input=data,
+        # CI runs with no standard input: never let a command wait on an inherited one.
+        stdin=subprocess.DEVNULL if data is None else None,
         capture_output=True,
         env=full_env,
         timeout=timeout,
