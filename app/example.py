@@ -8,6 +8,7 @@ existing materialised copy is reused, so what a user tries in it survives betwee
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -19,6 +20,8 @@ from app.workspace import Workspace, init_workspace, open_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEST = ROOT / "build" / "example-workspace"
+# Written last: a copy without it was interrupted part-way and is built again.
+DONE_MARKER = Path(".charter") / "example-complete"
 EXAMPLE_IDENTITY = ("Charter Example", "example@charter.invalid")
 
 
@@ -93,6 +96,7 @@ def materialise(source: Path, dest: Path) -> Workspace:
         commit_spec_change(ws.root, files=files, message=message, include_paths=[transcript])
         previous = spec
     ledger.close()
+    (dest / DONE_MARKER).write_text("materialised from examples/telemetry\n", encoding="utf-8")
     return ws
 
 
@@ -100,7 +104,9 @@ def main(argv: list[str]) -> int:
     """Materialise the example named on the command line (once) and open Charter on it."""
     source = (ROOT / argv[0]) if argv else ROOT / "examples" / "telemetry"
     dest = DEFAULT_DEST
-    if not (dest / "charter.toml").is_file():
+    if not (dest / DONE_MARKER).is_file():
+        if dest.exists():
+            shutil.rmtree(dest)  # an interrupted earlier replay: start it over
         print(f"charter: creating the example workspace in {dest}", file=sys.stderr)
         materialise(source, dest)
     from app.commands.tui import open_tui

@@ -98,6 +98,10 @@ def open_workspace(start: Path | None = None) -> Workspace:
             "run `charter init` to make it one."
         )
     ws = Workspace(root=root, config=load_config(root / CONFIG_NAME))
+    # Spec commits, builds and every printed path are relative to the root: refuse, in one
+    # line naming the field, a directory that lies outside it.
+    _inside(root, ws.config.workspace.spec_dir, "spec_dir")
+    _inside(root, ws.config.workspace.transcripts_dir, "transcripts_dir")
     ws.state_dir.mkdir(exist_ok=True)
     return ws
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config, load_config
+from app.config import Config, load_config, write_config
 from tests.conftest import run_charter
 
 
@@ -200,3 +200,23 @@ def test_a_directory_that_refuses_new_files_is_refused(tmp_path: Path) -> None:
     assert result.code == 2
     assert refused(result.err).startswith("charter: cannot write to /proc/1")
     assert not os.path.exists("/proc/1/charter.toml")
+
+
+@pytest.mark.parametrize("field", ["spec_dir", "transcripts_dir"])
+def test_a_configured_directory_outside_the_workspace_is_refused(
+    workspace: Path, tmp_path: Path, field: str
+) -> None:
+    """A hand-edited `charter.toml` pointing a directory outside the workspace gets one line
+    naming the file and field from every command (status used to crash with a traceback)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    toml = workspace / "charter.toml"
+    config = load_config(toml)
+    setattr(config.workspace, field, str(elsewhere))
+    write_config(toml, config)
+    for args in (("status",), ("validate",), ("log",), ("transcript", "show")):
+        result = run_charter(*args, cwd=workspace)
+        assert result.code == 2, (args, result.err)
+        assert result.err == (
+            f"charter: {toml}: {field} '{elsewhere}' is outside the workspace.\n"
+        ), args

@@ -130,6 +130,18 @@ def test_unstorable_text_is_refused_and_nothing_written(
     assert ledger.append(SESSION, "user", "next").number == first.number + 1
 
 
+def test_unwritable_session_file_is_a_ledger_error_naming_it(tmp_path: Path) -> None:
+    """A session file that cannot be written is refused with one line naming it, not an OSError
+    traceback; no ID is used up and the next append continues where the ledger left off."""
+    ledger = open_ledger(tmp_path)
+    first = ledger.append(SESSION, "user", "fine")
+    blocked = tmp_path / "transcripts" / "s-20261121-02.jsonl"
+    blocked.mkdir()  # unwritable even for root, unlike a chmod
+    with pytest.raises(LedgerError, match=f"cannot write {blocked}"):
+        ledger.append("s-20261121-02", "user", "lost?")
+    assert ledger.append(SESSION, "user", "next").number == first.number + 1
+
+
 def test_lone_surrogate_in_data_is_refused(tmp_path: Path) -> None:
     """A payload UTF-8 cannot hold is refused before anything is written."""
     ledger = open_ledger(tmp_path)

@@ -155,3 +155,21 @@ def test_commands_outside_a_workspace_fail_clearly(tmp_path: Path) -> None:
         assert result.code == 2
         assert "not inside a Charter workspace" in result.err
         assert "Traceback" not in result.err
+
+
+def test_say_into_an_unwritable_ledger_fails_in_one_line(ws: Path) -> None:
+    """`charter say` whose session file cannot be written exits 2 naming the file; nothing else
+    happens (the model is never called: its endpoint here is closed)."""
+    ledger = ledger_of(ws)
+    session = ledger.new_session()
+    ledger.close()
+    blocked = ws / "transcripts" / f"{session}.jsonl"
+    blocked.mkdir(parents=True)  # unwritable even for root, unlike a chmod
+    env = {
+        "OPENAI_API_KEY": "sk-test-SECRET",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "CHARTER_MODEL": "m",
+    }
+    result = run_charter("say", "hello", cwd=ws, env=env)
+    assert result.code == 2, result.err
+    assert result.err == f"charter: cannot write {blocked}: Is a directory\n"

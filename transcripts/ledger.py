@@ -132,7 +132,12 @@ class Ledger:
             except ValidationError as exc:
                 first = exc.errors()[0]
                 raise LedgerError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-            appended = append_line(session_path(self.transcripts_dir, session), record.to_line())
+            path = session_path(self.transcripts_dir, session)
+            try:
+                appended = append_line(path, record.to_line())
+            except OSError as exc:
+                # Nothing may go on with a message that is not on disk: refuse it in one line.
+                raise LedgerError(f"cannot write {path}: {exc.strerror or exc}") from exc
             self._writer.last = number
             if self.index is not None:
                 try:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from app.audit_run import spec_prefix as spec_dir_label
 from app.commands.common import open_ws
 
 if TYPE_CHECKING:
@@ -42,10 +43,7 @@ def validate_command(
     from transcripts import Ledger
 
     ws = open_ws()
-    try:
-        spec_prefix = PurePosixPath(ws.spec_dir.relative_to(ws.root).as_posix())
-    except ValueError:
-        spec_prefix = PurePosixPath(ws.spec_dir.as_posix())
+    spec_prefix = PurePosixPath(spec_dir_label(ws))
 
     ledger = Ledger(ws.transcripts_dir, ws.state_db)
     try:
