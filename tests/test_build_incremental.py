@@ -23,6 +23,7 @@ from tests.buildkit import (
     commits,
     record,
     result,
+    set_build,
     spec_text,
     task,
     tree,
@@ -214,3 +215,38 @@ def test_resume_and_replay_of_unknown_builds_are_input_errors(
         assert out.stderr.startswith("charter: ") and out.exception is not None
         assert isinstance(out.exception, SystemExit)
     assert builds(workspace) == []
+
+
+def test_a_change_upstream_reruns_every_dependent_not_just_the_direct_one(
+    workspace: Path, llm: FakeLLM
+) -> None:
+    """T1 → T2 → T3, where T2's file does not depend on T1's and T3's verify reads T1's file.
+    After APP-1 changes, T3 is rerun (and its verify fails) instead of being reused as done."""
+    set_build(workspace, max_fix_attempts=0)
+    plan = {
+        "tasks": [
+            task("T1", ["APP-1"], ["t1.txt"], "test -f t1.txt"),
+            task("T2", ["APP-2"], ["t2.txt"], "test -f t2.txt", ["T1"]),
+            task("T3", ["APP-3"], ["t3.txt"], "grep -q English t1.txt", ["T2"]),
+        ],
+        "not_built": [],
+    }
+
+    def steady(tid: str, prompt: str) -> dict:
+        """T1 echoes its requirement; T2 and T3 write the same file whatever they are told."""
+        text = REQ_LINE.search(prompt).group(2)  # type: ignore[union-attr]
+        content = f"{tid}: {text}\n" if tid == "T1" else f"{tid}\n"
+        return result([{"path": f"{tid.lower()}.txt", "content": content}])
+
+    script = Script(plan, steady)
+    llm.handler(script)
+    commit_spec(workspace, spec())
+    first = run_charter("build", cwd=workspace, env=llm.env())
+    assert first.code == 0, first.err + first.out
+    commit_spec(workspace, spec("The app MUST greet in French."), "french")
+    second = run_charter("build", "--json", cwd=workspace, env=llm.env())
+    tasks = json.loads(second.out)["tasks"]
+    assert second.code == 1, second.err + second.out
+    assert tasks["T3"]["state"] == "failed"  # its verify ran again, on the new t1.txt
+    _, b2 = builds(workspace)
+    assert record(b2)["tasks"]["T3"]["reused_from"] is None

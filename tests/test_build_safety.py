@@ -4,7 +4,11 @@ runs verify commands with a scrubbed environment, a timeout and a process-group 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphs.build import PathRefused, check_path
+from graphs.build import PathRefused, check_path, write_files
 from tests.buildkit import Script, builds, commit_spec, record, result, set_build, spec_text, task
 from tests.conftest import run_charter
 from tests.fakellm import FAKE_KEY, FakeLLM
@@ -168,3 +172,59 @@ def test_check_path_never_leaves_the_workspace(
     assert real in target.parents
     assert target.parent.resolve() == target.parent
     assert not target.is_symlink()
+
+
+def test_a_hard_link_left_by_verify_is_replaced_not_written_through(
+    workspace: Path, llm: FakeLLM, tmp_path: Path
+) -> None:
+    """T1's verify hard-links a file outside the workspace to the name T2 then writes: T2's
+    write replaces the link inside workspace/, and the outside file keeps its content."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n", encoding="utf-8")
+    commit_spec(workspace, SPEC)
+    plan = two_tasks(verify1=f"ln {outside} t2.txt && test -f t1.txt")
+    llm.handler(Script(plan, plain_coder))
+    out = run_charter("build", "--json", cwd=workspace, env=llm.env())
+    assert out.code == 0, out.err + out.out
+    (bdir,) = builds(workspace)
+    assert outside.read_text(encoding="utf-8") == "precious\n"
+    assert (bdir / "workspace" / "t2.txt").read_text(encoding="utf-8") == "T2\n"
+    assert record(bdir)["tasks"]["T2"]["files"] == ["t2.txt"]
+
+
+def test_a_symlink_swapped_in_while_writing_never_redirects_the_write(tmp_path: Path) -> None:
+    """A verify command running beside a task may turn a checked directory into a symlink to
+    outside between the check and the write; no write ever lands outside the workspace."""
+    ws, outside = tmp_path / "ws", tmp_path / "outside"
+    ws.mkdir()
+    outside.mkdir()
+    stop = threading.Event()
+
+    def flip() -> None:
+        """Swap `d` between a directory and a symlink to outside, as fast as possible."""
+        n = 0
+        while not stop.is_set():
+            n += 1
+            with contextlib.suppress(OSError):
+                os.rename(ws / "d", ws / f"old{n}")
+            with contextlib.suppress(OSError):
+                os.symlink(outside, ws / "d")
+            with contextlib.suppress(OSError):
+                os.unlink(ws / "d")
+            with contextlib.suppress(OSError):
+                os.mkdir(ws / "d")
+
+    flipper = threading.Thread(target=flip)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # interleave the two threads finely, so the race shows up
+    flipper.start()
+    try:
+        for i in range(3000):
+            write_files(ws, [(f"d/f{i}.txt", "x")])
+            if any(outside.iterdir()):
+                break
+    finally:
+        stop.set()
+        flipper.join()
+        sys.setswitchinterval(interval)
+    assert list(outside.iterdir()) == []

@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "read_record": "graphs.build.records",
     "run_build": "graphs.build.run",
     "run_verify": "graphs.build.sandbox",
+    "write_files": "graphs.build.sandbox",
 }
 
 __all__ = sorted([*_EXPORTS, "load_build"])

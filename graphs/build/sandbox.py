@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import signal
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -87,18 +89,17 @@ def write_files(
     for rel, content in files:
         try:
             target = check_path(workspace, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # The parent chain was checked; re-check it now that it exists (no symlink appeared).
-            check_path(workspace, rel)
             data = content.encode("utf-8") if isinstance(content, str) else content
-            _write_nofollow(target, data)
+            # check_path gave a clear reason up front; the write itself re-checks every step,
+            # because a verify command running in parallel may change the tree in between.
+            _write_confined(workspace.resolve(), target.relative_to(workspace.resolve()), data)
         except PathRefused as exc:
             refused.append(Refusal(rel, str(exc)))
             continue
         except OSError as exc:
             reason = (
                 "writes through a symlink are refused"
-                if exc.errno == errno.ELOOP
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR)
                 else (exc.strerror or str(exc))
             )
             refused.append(Refusal(rel, reason))
@@ -107,12 +108,43 @@ def write_files(
     return written, refused
 
 
-def _write_nofollow(target: Path, data: bytes) -> None:
-    """Write bytes to `target` without following a symlink at the final component."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(target, flags, 0o644)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+def _write_confined(root: Path, rel: Path, data: bytes) -> None:
+    """Write `data` to `root/rel`, never leaving `root` whatever changes on disk meanwhile.
+
+    Each directory is opened relative to the previous one with O_NOFOLLOW, so a symlink swapped
+    in after check_path cannot redirect the write. The file is written under a temporary name
+    and renamed over the target, so a hard link to a file outside (which a verify command can
+    make) is replaced, not written through. An existing file keeps its permission bits.
+    """
+    dir_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    fd = os.open(root, dir_flags)
+    try:
+        for part in rel.parts[:-1]:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o755, dir_fd=fd)
+            child = os.open(part, dir_flags, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        name = rel.parts[-1]
+        mode = 0o644
+        with contextlib.suppress(FileNotFoundError):
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode):
+                mode = stat.S_IMODE(st.st_mode)
+        tmp = f".{name}.{secrets.token_hex(8)}.charter-tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        out = os.open(tmp, flags, 0o600, dir_fd=fd)
+        try:
+            with os.fdopen(out, "wb") as fh:
+                os.fchmod(fh.fileno(), mode)
+                fh.write(data)
+            os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=fd)
+            raise
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

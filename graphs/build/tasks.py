@@ -1,7 +1,8 @@
 """One task of a build: generate → write → verify → (fixer → write → verify)* → commit.
 
 A task whose input hash (prompt versions, the task, its requirements' text, the LOCKED items, the
-conventions, its upstream files, the models and the fixer bound) matches a finished task of an
+conventions, its upstream files, its dependencies' input hashes, the models and the fixer bound)
+matches a finished task of an
 earlier build is reused: its files are copied from that build's workspace commit, with no model
 call. A task already committed in this build's workspace (a build killed after the commit) is
 not redone. The fixer gets fresh context each time and at most `max_fix_attempts` tries.
@@ -57,6 +58,14 @@ def input_hash(ctx: BuildContext, task: PlannedTask, messages: list[dict[str, st
             "prompts": prompt_versions(),
             "task": task.model_dump(),
             "coder_messages": messages,
+            # Dependencies' input hashes chain the hash down the graph: a change anywhere
+            # upstream reruns every dependent, even where the direct upstream files are equal
+            # (its verify may still read the changed files).
+            "upstream_inputs": {
+                dep: ctx.journal.record.tasks[dep].input_hash
+                for dep in task.depends_on
+                if dep in ctx.journal.record.tasks
+            },
             "models": {r: ctx.identities[r] for r in ("coder", "fixer")},
             "max_fix_attempts": ctx.max_fix_attempts,
         }
