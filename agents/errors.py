@@ -221,12 +221,18 @@ def empty_reply_error(endpoint: str) -> ModelCallError:
 
 @contextmanager
 def model_errors(
-    *, endpoint: str | None = None, timeout: float | None = None, key_env: str = "OPENAI_API_KEY"
+    *,
+    endpoint: str | None = None,
+    timeout: float | None = None,
+    key_env: str = "OPENAI_API_KEY",
+    secrets: tuple[str, ...] = (),
 ) -> Iterator[None]:
-    """Translate openai failures raised inside the block into `ModelCallError`."""
+    """Translate openai failures raised inside the block into `ModelCallError`, secrets masked."""
     try:
         yield
     except ModelCallError:
         raise
     except openai.OpenAIError as exc:
-        raise explain(exc, endpoint=endpoint, timeout=timeout, key_env=key_env) from exc
+        raise explain(
+            exc, endpoint=endpoint, timeout=timeout, key_env=key_env, secrets=secrets
+        ) from exc

@@ -172,13 +172,20 @@ class ModelFactory:
 
 
 def error_context(model: ChatOpenAI) -> dict[str, Any]:
-    """Endpoint, timeout and key variable of a factory-built model, for `explain()`."""
+    """Endpoint, timeout, key variable and key of a factory-built model, for `explain()`.
+
+    The key itself goes in `secrets` so that an error message echoing it (careless servers
+    do, and not every key looks like `sk-...`) is masked before anyone sees or records it.
+    """
     timeout = model.request_timeout
     metadata = model.metadata or {}
+    secret = model.openai_api_key
+    key = secret.get_secret_value() if isinstance(secret, SecretStr) else ""
     return {
         "endpoint": model.openai_api_base or DEFAULT_ENDPOINT,
         "timeout": timeout if isinstance(timeout, int | float) else None,
         "key_env": metadata.get("charter_key_env", "OPENAI_API_KEY"),
+        "secrets": (key,) if key else (),
     }
 
 

@@ -36,6 +36,9 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "remove_section": ("file", "section"),
 }
 _TAKES_ID = ("modify_requirement", "remove_requirement", "move_requirement")
+# Fields rendered on one Markdown line: a line break would write lines the model chose (a
+# requirement with its own ID, LOCKED flag and provenance) into the spec.
+_ONE_LINE = ("file", "section", "id", "text", "new_title", "file_title")
 
 
 class ProposalItem(BaseModel):
@@ -82,6 +85,11 @@ class ProposalItem(BaseModel):
             raise ValueError("add_requirement takes no id: Charter allocates IDs")
         if self.op in _TAKES_ID and self.id and not REQ_ID_RE.match(self.id):
             raise ValueError(f"id {self.id!r} is not a requirement ID like ING-3")
+        broken = [
+            name for name in _ONE_LINE if any(c in (getattr(self, name) or "") for c in "\r\n")
+        ]
+        if broken:
+            raise ValueError(f"{', '.join(broken)} must be one line: no line breaks")
         if self.text is not None and not self.text.strip():
             raise ValueError("text is empty")
         if self.provenance == "explicit":

@@ -139,3 +139,21 @@ def test_sigkill_with_a_pending_proposal_then_next_start_accepts(
         ).stdout
     )
     assert [r.get("kind") for r in ledger_records(workspace)].count("accept") == 1
+
+
+def test_a_key_the_server_echoes_never_reaches_the_user_or_the_ledger(
+    workspace: Path, llm: FakeLLM
+) -> None:
+    """A 401 echoing a key that does not look like `sk-...` is masked in stderr and the ledger."""
+    configure(workspace)
+    seed(workspace)
+    llm.fault("401")
+    key = "gsk_live4f9a0b1c2d3e5f"  # Groq-style: the key-shaped pattern alone misses it
+    said = cli(workspace, "say", "hello", env={**llm.env(), "OPENAI_API_KEY": key})
+    assert said.code == 4, (said.out, said.err)
+    assert "rejected the API key" in said.err
+    assert key not in said.out + said.err
+    assert [r["kind"] for r in ledger_records(workspace)] == ["message", "error"]
+    for path in [*(workspace / "transcripts").iterdir(), *(workspace / ".charter").iterdir()]:
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path

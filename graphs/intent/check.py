@@ -485,6 +485,19 @@ class _Checker:
 # -- the whole check ----------------------------------------------------------------------------
 
 
+def _outline(f: SpecFile) -> list[tuple[str, list[tuple[str, bool, str | None]]]]:
+    """A file's titles, requirement IDs, LOCKED flags and provenance kinds, in order."""
+    sections = [(f"{'#' * s.level} {s.title}", _reqs(s)) for s in f.sections]
+    return [(f"# {f.title}", []), *sections]
+
+
+def _reqs(s: Section) -> list[tuple[str, bool, str | None]]:
+    """One section's requirements as (ID, LOCKED, provenance kind)."""
+    return [
+        (r.id, r.locked, r.provenance.kind.value if r.provenance else None) for r in s.requirements
+    ]
+
+
 def _key(f: Finding) -> tuple[str, str, str | None]:
     """What makes two findings 'the same problem' across line shifts."""
     return (f.code, f.file, f.req_id)
@@ -533,6 +546,20 @@ def check_proposal(
         result.files[path] = text
         result.old_files[path] = old
         result.findings += [f for f in parse_findings if f.severity is Severity.ERROR]
+        if parsed is not None and _outline(parsed) != _outline(work.files[path]):
+            # The items' words, written out and read back, made headings, IDs or LOCKED flags
+            # that code did not apply (e.g. a text starting with "LOCKED"): never trust them.
+            result.findings.append(
+                Finding(
+                    severity=Severity.ERROR,
+                    code="text-changes-structure",
+                    message=(
+                        "a text or title reads back as a different heading, ID or LOCKED flag "
+                        "(do not start a text with LOCKED or an ID; set `locked` instead)"
+                    ),
+                    file=path,
+                )
+            )
     if not result.files and not result.refused:
         result.findings.append(
             Finding(

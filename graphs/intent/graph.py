@@ -155,6 +155,15 @@ def repair_text(check: CheckResult) -> str:
     return "\n".join(lines)
 
 
+def locked_trigger(message: Record) -> str:
+    """The words that may name a LOCKED requirement: only a user's own message counts.
+
+    A turn started by Charter (e.g. `audit fix`) records an event whose text quotes a model's
+    finding; an ID named there is the auditor's word, not the user's explicit request.
+    """
+    return message.text if message.role == "user" else ""
+
+
 def _turn_message(ledger: Ledger, session: str, message_id: str) -> tuple[list[Record], Record]:
     """The session's records before the turn's message, and the message itself."""
     records = ledger.records(session)
@@ -270,7 +279,7 @@ def check_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any
         ctx.spec_dir,
         proposal,
         trigger_id=message.id,
-        trigger_text=message.text,
+        trigger_text=locked_trigger(message),
         message_text=ctx.ledger.user_text,
     )
     repairs = state.get("repairs", 0)
@@ -368,7 +377,7 @@ def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
             ctx.spec_dir,
             Proposal.model_validate(result["proposal"]),
             trigger_id=message.id,
-            trigger_text=message.text,
+            trigger_text=locked_trigger(message),
             message_text=ledger.user_text,
             edits=edits,
         )

@@ -36,6 +36,7 @@ from graphs.intent.graph import (
     TurnContext,
     build_graph,
     fresh_state,
+    locked_trigger,
     stale_message,
 )
 from graphs.intent.view import (
@@ -387,7 +388,7 @@ class IntentSession:
             self.spec_dir,
             Proposal.model_validate(state["result"]["proposal"]),
             trigger_id=view["message_id"],
-            trigger_text=message.text if message else "",
+            trigger_text=locked_trigger(message) if message else "",
             message_text=lambda m: placeholders.get(m) or self.ledger.user_text(m),
             edits=dry,
         )
