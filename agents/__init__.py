@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "explain": "agents.errors",
     "invoke_structured": "agents.structured",
     "load_prompt": "agents.scribe_context",
+    "render_prompt": "agents.scribe_context",
     "model_errors": "agents.errors",
     "parse_json_reply": "agents.structured",
     "parse_tool_args": "agents.structured",

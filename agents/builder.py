@@ -415,6 +415,8 @@ class BuilderModels:
         return {
             "role": role,
             "name": resolved.name,
+            # The same model name on another server is another model (credentials stripped).
+            "endpoint": resolved.endpoint,
             "temperature": resolved.temperature,
             "structured_method": resolved.structured_method.value,
             "repairs": resolved.repairs,

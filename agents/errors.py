@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import openai
 from langchain_core.exceptions import ContextOverflowError
@@ -78,6 +79,15 @@ def scrub(text: str, *secrets: str) -> str:
     return _SECRET_PATTERN.sub("***", text)
 
 
+def public_url(url: str) -> str:
+    """The URL without user, password or query string: any of them may carry a credential."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
 def _endpoint_of(exc: BaseException, fallback: str | None) -> str:
     """The base URL a failed request went to, from the exception's request when present."""
     request = getattr(exc, "request", None)
@@ -85,9 +95,9 @@ def _endpoint_of(exc: BaseException, fallback: str | None) -> str:
     if url:
         for suffix in ("/chat/completions", "/completions", "/models", "/responses"):
             if suffix in url:
-                return url.split(suffix, 1)[0]
-        return url
-    return fallback or DEFAULT_ENDPOINT
+                return public_url(url.split(suffix, 1)[0])
+        return public_url(url)
+    return public_url(fallback or DEFAULT_ENDPOINT)
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

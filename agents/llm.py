@@ -25,7 +25,13 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
-from agents.errors import DEFAULT_ENDPOINT, ModelConfigError, empty_reply_error, model_errors
+from agents.errors import (
+    DEFAULT_ENDPOINT,
+    ModelConfigError,
+    empty_reply_error,
+    model_errors,
+    public_url,
+)
 from agents.settings import ROLES, ModelSettings, StructuredMethod
 from agents.usage import UsageRecorder, UsageSummary, summarise_usage
 
@@ -52,8 +58,8 @@ class ResolvedModel(BaseModel):
 
     @property
     def endpoint(self) -> str:
-        """The base URL requests go to (OpenAI's own when none is configured)."""
-        return self.base_url or DEFAULT_ENDPOINT
+        """The base URL requests go to (OpenAI's own when none is configured), safe to print."""
+        return public_url(self.base_url or DEFAULT_ENDPOINT)
 
 
 class ModelFactory:

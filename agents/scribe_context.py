@@ -33,6 +33,12 @@ def load_prompt(name: str = "scribe") -> tuple[str, str]:
     return "unversioned", raw
 
 
+def render_prompt(name: str, **fields: str) -> str:
+    """The text of prompt file `name` with its `{field}` placeholders filled in."""
+    _, text = load_prompt(name)
+    return text.format(**fields).rstrip("\n")
+
+
 def describe(record: Record) -> str:
     """One record as the scribe reads it: `[m-0003] user reject p-0001: the words`."""
     head = f"[{record.id}] {record.role}"

@@ -226,6 +226,23 @@ def test_unreachable_endpoint_says_to_check_the_base_url(tmp_path: Path) -> None
     )
 
 
+def test_credentials_in_the_base_url_are_never_shown(tmp_path: Path) -> None:
+    """A user:password or ?api-key= in OPENAI_BASE_URL stays out of the error a user reads."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://alice:pa55word@127.0.0.1:{port}/v1?api-key=qwerty"
+    models = ModelFactory(
+        settings(max_retries=0), env={"OPENAI_BASE_URL": url, "CHARTER_MODEL": "m"}
+    )
+    assert models.resolve("scribe").endpoint == f"http://127.0.0.1:{port}/v1"
+    with pytest.raises(ModelCallError) as caught:
+        ask(models.chat("scribe"))
+    message = caught.value.user_message
+    assert f"127.0.0.1:{port}" in message
+    assert "pa55word" not in message and "qwerty" not in message and "alice" not in message
+
+
 def test_malformed_tool_arguments_are_explained_when_no_repair_is_left(
     llm: FakeLLM, tmp_path: Path
 ) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from agents import render_prompt
 from graphs.audit.findings import AuditFinding
 from graphs.audit.store import AuditStore, FixRequest
 from graphs.intent import IntentSession, TurnOutcome
@@ -27,25 +28,17 @@ def fix_request_text(finding: AuditFinding, spec_prefix: str = "") -> str:
 
 def fix_instructions(finding: AuditFinding, spec_prefix: str = "") -> str:
     """What the scribe is told: the finding, its verbatim evidence, and how to answer."""
-    lines = [
-        f"The user ran `charter audit fix {finding.id}`: Charter's auditor reported this problem "
-        "in the spec, and the user asks you to propose a change that resolves it.",
+    details = [
         f"- where: {finding.location(spec_prefix)}",
         f"- kind: {finding.kind.value} ({finding.severity.value})",
         f"- requirements: {', '.join(finding.requirements) or '(none named)'}",
         f"- problem: {finding.message}",
     ]
     if finding.fix:
-        lines.append(f"- suggested fix: {finding.fix}")
+        details.append(f"- suggested fix: {finding.fix}")
     for ev in finding.evidence:
-        lines.append(f"- {ev.note}: {ev.message} ({ev.role}), verbatim:\n{ev.text}")
-    lines.append(
-        "The record below is Charter's note of this request, not the user's words: never cite it "
-        "as explicit. Items backed by the user's earlier messages may cite those (with a verbatim "
-        "quote); anything else you propose is inferred, with your reason. If the right change "
-        "depends on a choice only the user can make, ask the user instead of proposing."
-    )
-    return "\n".join(lines)
+        details.append(f"- {ev.note}: {ev.message} ({ev.role}), verbatim:\n{ev.text}")
+    return render_prompt("scribe_audit_fix", finding_id=finding.id, details="\n".join(details))
 
 
 def request_fix(

@@ -19,7 +19,7 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from agents import ModelFactory, Proposal
+from agents import ModelFactory, Proposal, render_prompt
 from agents.scribe import TokenCallback
 from graphs.intent.check import (
     CheckResult,
@@ -196,11 +196,12 @@ class IntentSession:
                 session, "user", text, kind="answer", question=qid, build=question.build
             )
             about = ", ".join(question.requirements) or "no particular requirement"
-            extra = (
-                f"While building, the builder could not decide something and asked question "
-                f"{qid} (about {about}):\n{question.text.strip()}\n"
-                f"The user's answer is message {record.id} below: change the spec so that the "
-                "builder has its answer."
+            extra = render_prompt(
+                "scribe_answer",
+                qid=qid,
+                about=about,
+                question=question.text.strip(),
+                answer_id=record.id,
             )
             return self._turn(session, record, extra, on_token, started)
 
