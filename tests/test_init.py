@@ -220,3 +220,15 @@ def test_a_configured_directory_outside_the_workspace_is_refused(
         assert result.err == (
             f"charter: {toml}: {field} '{elsewhere}' is outside the workspace.\n"
         ), args
+
+
+def test_a_charter_toml_that_is_not_utf8_is_named_with_its_line(workspace: Path) -> None:
+    """A config saved in another encoding gets file:line:column, not a codec traceback."""
+    config = workspace / "charter.toml"
+    config.write_bytes(config.read_bytes() + b"# caf\xe9\n")
+    lines = config.read_bytes().count(b"\n")
+    result = run_charter("status", cwd=workspace)
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"charter: {config}:{lines}:6: not valid UTF-8 (save it as UTF-8)"
+    )
