@@ -41,6 +41,18 @@ _TAKES_ID = ("modify_requirement", "remove_requirement", "move_requirement")
 _ONE_LINE = ("file", "section", "id", "text", "new_title", "file_title")
 
 
+# How each operation is marked in a review (diff-like: added, changed, removed, moved; § = section).
+OP_MARK: dict[str, str] = {
+    "add_requirement": "+",
+    "modify_requirement": "~",
+    "remove_requirement": "-",
+    "move_requirement": ">",
+    "add_section": "+§",
+    "rename_section": "~§",
+    "remove_section": "-§",
+}
+
+
 class ProposalItem(BaseModel):
     """One spec edit and its provenance."""
 

@@ -57,8 +57,14 @@ def _ensure_identity(root: Path) -> None:
 
 def materialise(source: Path, dest: Path) -> Workspace:
     """Replay the example at `source` into a new workspace at `dest` and return it."""
-    from specs import CommitMessage, IdRegister, Intent, commit_spec_change, load_spec_dir
-    from specs.diff import requirement_changes
+    from specs import (
+        CommitMessage,
+        IdRegister,
+        Intent,
+        commit_spec_change,
+        load_spec_dir,
+        requirement_changes,
+    )
     from transcripts import Ledger
 
     history = History.model_validate(tomllib.loads((source / "history.toml").read_text("utf-8")))

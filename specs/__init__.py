@@ -105,3 +105,8 @@ __all__ += [
     "spec_files_at",
     "spec_log",
 ]
+
+# Requirement-level differences between two versions of the spec (specs/diff.py).
+from specs.diff import requirement_changes  # noqa: E402
+
+__all__ += ["requirement_changes"]

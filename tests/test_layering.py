@@ -34,6 +34,39 @@ def imported_packages(path: Path) -> set[str]:
     return found
 
 
+def deep_imports(path: Path, own: str) -> set[str]:
+    """Modules of *other* project packages imported past their `__init__` (`from specs.x ...`)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            top, _, rest = name.partition(".")
+            if top in PACKAGES and top != own and rest:
+                found.add(name)
+    return found
+
+
+def test_packages_use_each_others_public_surface_only() -> None:
+    """Across packages, imports go through the package (its `__init__`), never its modules.
+
+    Exception: the graphs subpackages (`graphs.intent`, `graphs.audit`, `graphs.build`), whose own
+    `__init__` is the public surface of that graph.
+    """
+    allowed = {"graphs.intent", "graphs.audit", "graphs.build"}
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in sorted(deep_imports(path, package) - allowed)
+    ]
+    assert wrong == []
+
+
 def test_imports_flow_one_way() -> None:
     """No package imports a layer above it; nothing imports app."""
     wrong = [

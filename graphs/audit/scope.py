@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from specs import Requirement, Section, Spec, SpecFile
-from specs.model import XREF_RE
+from specs import XREF_RE, Requirement, Section, Spec, SpecFile
 
 OUTLINE_WORDS = 9
 """How many words of a requirement's text the outline keeps (its ID and keyword always stay)."""

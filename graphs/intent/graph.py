@@ -30,11 +30,11 @@ from agents import (
     ModelFactory,
     Proposal,
     SpecTools,
+    TokenCallback,
     run_scribe,
     scribe_messages,
     spec_overview,
 )
-from agents.scribe import TokenCallback
 from graphs.intent.check import (
     CheckResult,
     Edit,

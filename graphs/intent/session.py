@@ -19,8 +19,7 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from agents import ModelFactory, Proposal, render_prompt
-from agents.scribe import TokenCallback
+from agents import ModelFactory, Proposal, TokenCallback, render_prompt
 from graphs.intent.check import (
     CheckResult,
     Edit,

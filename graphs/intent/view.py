@@ -12,18 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agents import OP_MARK
 from graphs.intent.check import CheckedItem, CheckResult
 from specs import Finding, Severity
-
-_OP_MARK = {
-    "add_requirement": "+",
-    "modify_requirement": "~",
-    "remove_requirement": "-",
-    "move_requirement": ">",
-    "add_section": "+§",
-    "rename_section": "~§",
-    "remove_section": "-§",
-}
 
 
 class ProposalView(BaseModel):
@@ -75,7 +66,7 @@ class AcceptedProposal(BaseModel):
 
 def item_line(item: CheckedItem) -> str:
     """One item: badge, operation mark, ID and text (or what the section operation does)."""
-    mark = _OP_MARK.get(item.op, "?")
+    mark = OP_MARK.get(item.op, "?")
     badge = f"[{item.badge}]"
     if item.op == "add_section":
         return f"{badge} {mark} section {item.section!r} in {item.file}"

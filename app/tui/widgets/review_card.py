@@ -17,18 +17,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from agents import OP_MARK
 from app.tui.render import badge, diff_text
 from app.tui.views import ProposalView
 
-OP_SYMBOL: dict[str, str] = {
-    "add_requirement": "+",
-    "modify_requirement": "~",
-    "remove_requirement": "-",
-    "move_requirement": ">",
-    "add_section": "+§",
-    "rename_section": "~§",
-    "remove_section": "-§",
-}
 KEYS_HINT = "a accept   r reject (asks why)   e edit   c confirm inferred   tab next pane"
 
 
@@ -38,7 +30,7 @@ def render_items(proposal: ProposalView) -> Text:
     out.append(proposal.summary, style="bold")
     out.append("\n")
     for item in proposal.items:
-        out.append(f"{OP_SYMBOL.get(item.op, '?'):<3}")
+        out.append(f"{OP_MARK.get(item.op, '?'):<3}")
         out.append_text(badge(item.kind, item.locked))
         if item.req_id:
             out.append(item.req_id, style="bold")
