@@ -247,25 +247,8 @@ def _closing(outcome: BuildOutcome) -> str:
     return "\n".join(lines)
 
 
-def _row(record: BuildRecord, running: bool) -> dict[str, Any]:
-    """One build as `charter builds` lists it."""
-    from graphs.build import BuildStatus
-
-    status = record.status.value
-    if (
-        record.status
-        not in (
-            BuildStatus.DONE,
-            BuildStatus.FAILED,
-            BuildStatus.QUESTION,
-            BuildStatus.INVALID,
-            BuildStatus.PLAN_ERRORS,
-            BuildStatus.ERROR,
-            BuildStatus.PLANNED,
-        )
-        and not running
-    ):
-        status = BuildStatus.INTERRUPTED.value
+def _row(record: BuildRecord, status: str) -> dict[str, Any]:
+    """One build as `charter builds` lists it, with the status to show."""
     counts = record.counts()
     return {
         "id": record.id,
@@ -284,10 +267,10 @@ def builds_command(
     as_json: bool = typer.Option(False, "--json", help="Print the builds as JSON."),
 ) -> None:
     """List builds: id, revision, status, duration, tokens."""
-    from graphs.build import BuildDir, is_running, list_builds
+    from graphs.build import list_builds, shown_status
 
     ws = open_ws()
-    rows = [_row(r, is_running(BuildDir(ws.builds_dir / r.id))) for r in list_builds(ws.builds_dir)]
+    rows = [_row(r, shown_status(ws.builds_dir, r).value) for r in list_builds(ws.builds_dir)]
     if as_json:
         dump(rows)
         return

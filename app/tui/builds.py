@@ -96,8 +96,8 @@ def render_call(name: str, data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_view(record: Any) -> BuildView:
-    """A `graphs.build` BuildRecord as the pane shows it."""
+def build_view(record: Any, status: str) -> BuildView:
+    """A `graphs.build` BuildRecord as the pane shows it, with the status to show."""
     tasks = [
         BuildTaskView(
             id=task.id,
@@ -109,7 +109,7 @@ def build_view(record: Any) -> BuildView:
     ]
     return BuildView(
         id=record.id,
-        status=record.status.value,
+        status=status,
         rev=record.commit or record.rev,
         started=record.started[:19].replace("T", " "),
         tasks=tasks,
@@ -130,9 +130,12 @@ class BuildRunner:
         builds_dir = self.backend.workspace.builds_dir
         if not builds_dir.is_dir():
             return []
-        from graphs.build import list_builds
+        from graphs.build import list_builds, shown_status
 
-        return [build_view(r) for r in reversed(list_builds(builds_dir)[-MAX_LISTED:])]
+        return [
+            build_view(r, shown_status(builds_dir, r).value)
+            for r in reversed(list_builds(builds_dir)[-MAX_LISTED:])
+        ]
 
     def list_questions(self) -> list[QuestionView]:
         """Every question a build raised, newest first; blocking."""

@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "dump_plan": "graphs.build.plan",
     "find_question": "graphs.build.questions",
     "is_running": "graphs.build.records",
+    "shown_status": "graphs.build.records",
     "list_builds": "graphs.build.records",
     "list_questions": "graphs.build.questions",
     "load_plan": "graphs.build.plan",

@@ -332,6 +332,14 @@ def list_builds(builds_dir: Path) -> list[BuildRecord]:
     return out
 
 
+def shown_status(builds_dir: Path, record: BuildRecord) -> BuildStatus:
+    """The status to show a user: a build that never finished and whose process is gone (no one
+    holds its lock) is `interrupted`, whatever its record last said."""
+    if record.status in FINISHED_STATUSES or is_running(BuildDir(builds_dir / record.id)):
+        return record.status
+    return BuildStatus.INTERRUPTED
+
+
 def is_running(bdir: BuildDir) -> bool:
     """Whether some process holds the build's lock right now."""
     import fcntl
