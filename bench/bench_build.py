@@ -35,17 +35,33 @@ LATENCY = 0.3
 
 def _spec(sections: int, per_section: int) -> str:
     """A spec with `sections` sections of `per_section` requirements each."""
-    lines = ["# Bench", "", "A service used to measure the builder.", ""]
-    for s in range(1, sections + 1):
-        lines += [f"## Area {s}", "", f"Area {s} handles one part of the service.", ""]
-        for r in range(1, per_section + 1):
-            lines += [
-                f"- **A{s}-{r}** The service MUST handle case {r} of area {s} and report "
-                f"its outcome in the area {s} log with a clear message.",
-                "  > inferred: benchmark fixture",
-            ]
-        lines.append("")
-    return "\n".join(lines)
+    from specs import Prose, Provenance, ProvenanceKind, Requirement, Section, SpecFile, render_file
+
+    inferred = Provenance(kind=ProvenanceKind.INFERRED, reason="benchmark fixture")
+    spec = SpecFile(
+        path="bench.md",
+        title="Bench",
+        intro=[Prose(text="A service used to measure the builder.")],
+        sections=[
+            Section(
+                title=f"Area {s}",
+                blocks=[
+                    Prose(text=f"Area {s} handles one part of the service."),
+                    *(
+                        Requirement(
+                            id=f"A{s}-{r}",
+                            text=f"The service MUST handle case {r} of area {s} and report "
+                            f"its outcome in the area {s} log with a clear message.",
+                            provenance=inferred,
+                        )
+                        for r in range(1, per_section + 1)
+                    ),
+                ],
+            )
+            for s in range(1, sections + 1)
+        ],
+    )
+    return render_file(spec)
 
 
 def _repo(root: Path, spec: str) -> None:

@@ -27,20 +27,35 @@ TURNS = 15
 
 def _spec_files() -> dict[str, str]:
     """Ten files of five sections of twenty requirements, each with a provenance line."""
+    from specs import Prose, Provenance, ProvenanceKind, Requirement, Section, SpecFile, render_file
+
+    inferred = Provenance(
+        kind=ProvenanceKind.INFERRED, reason="a representative requirement for the benchmark"
+    )
     files = {}
     for f in range(FILES):
-        lines = [f"# Component {f}", "", f"What component {f} does, in a sentence or two.", ""]
-        for s in range(SECTIONS):
-            prefix = f"C{f}S{s}"
-            lines += [f"## Area {s} of component {f}", ""]
-            for n in range(1, PER_SECTION + 1):
-                lines.append(
-                    f"- **{prefix}-{n}** The component MUST handle case {n} of area {s} within "
-                    f"{n * 10} ms and report failures to the operator."
-                )
-                lines.append("  > inferred: a representative requirement for the benchmark")
-            lines.append("")
-        files[f"component-{f}.md"] = "\n".join(lines).rstrip("\n") + "\n"
+        sections = [
+            Section(
+                title=f"Area {s} of component {f}",
+                blocks=[
+                    Requirement(
+                        id=f"C{f}S{s}-{n}",
+                        text=f"The component MUST handle case {n} of area {s} within "
+                        f"{n * 10} ms and report failures to the operator.",
+                        provenance=inferred,
+                    )
+                    for n in range(1, PER_SECTION + 1)
+                ],
+            )
+            for s in range(SECTIONS)
+        ]
+        spec = SpecFile(
+            path=f"component-{f}.md",
+            title=f"Component {f}",
+            intro=[Prose(text=f"What component {f} does, in a sentence or two.")],
+            sections=sections,
+        )
+        files[spec.path] = render_file(spec)
     return files
 
 
