@@ -94,10 +94,14 @@ def charter() -> object:
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[Path]:
-    """A fresh, initialised Charter workspace in a temporary git repository."""
+    """A fresh, initialised Charter workspace in a temporary git repository.
+
+    Made in-process (what `charter init` calls); tests/test_init.py covers the command itself.
+    """
+    from app.workspace import init_workspace
+
     root = tmp_path / "ws"
     root.mkdir()
-    result = run_charter("init", str(root), cwd=tmp_path)
-    assert result.code == 0, result.err
+    init_workspace(root)
     yield root
     shutil.rmtree(root, ignore_errors=True)
