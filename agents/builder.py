@@ -364,14 +364,22 @@ class ExchangeRecorder(BaseCallbackHandler):
         with self._lock:
             self._open[run_id] = (exchange, time.perf_counter(), sink)
 
-    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
-        """Close the exchange with the response message and its usage."""
+    def _close(self, run_id: UUID) -> tuple[Exchange, list[Exchange]] | None:
+        """Take the open exchange of `run_id` off the books, with its duration set."""
         with self._lock:
             opened = self._open.pop(run_id, None)
         if opened is None:
-            return
+            return None
         exchange, t0, sink = opened
         exchange.duration_ms = (time.perf_counter() - t0) * 1000
+        return exchange, sink
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
+        """Close the exchange with the response message and its usage."""
+        closed = self._close(run_id)
+        if closed is None:
+            return
+        exchange, sink = closed
         generation = response.generations[0][0] if response.generations else None
         if isinstance(generation, ChatGeneration):
             message = generation.message
@@ -386,12 +394,10 @@ class ExchangeRecorder(BaseCallbackHandler):
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         """Close the exchange with the error's type (the message may name the endpoint only)."""
-        with self._lock:
-            opened = self._open.pop(run_id, None)
-        if opened is None:
+        closed = self._close(run_id)
+        if closed is None:
             return
-        exchange, t0, sink = opened
-        exchange.duration_ms = (time.perf_counter() - t0) * 1000
+        exchange, sink = closed
         exchange.error = type(error).__name__
         sink.append(exchange)
 

@@ -102,10 +102,11 @@ def build_graph(
             )
             for t in made.tasks
         }
-        ctx.journal.build(None, tasks=tasks, not_built=[n.model_dump() for n in made.not_built])
         stage = "planned" if plan_only else "run"
         ctx.journal.build(
             f"plan: {len(made.tasks)} tasks, {len(made.not_built)} not built ({ctx.bdir.plan})",
+            tasks=tasks,
+            not_built=[n.model_dump() for n in made.not_built],
             status=BuildStatus.PLANNED if plan_only else BuildStatus.RUNNING,
         )
         return {
@@ -137,7 +138,7 @@ def build_graph(
         return {"tasks": {task_id: run_task(ctx, task_id)}}
 
     def report(state: BuildState) -> dict[str, Any]:
-        """Decide the build's status and write report.md and the other records."""
+        """Decide the build's status (`_drive` then writes report.md and the other records)."""
         states = state.get("tasks", {})
         found = set(states.values())
         if "failed" in found:

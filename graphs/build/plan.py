@@ -149,16 +149,3 @@ def _check_cycles(tasks: list[PlannedTask], ids: set[str]) -> list[str]:
         cycle = " -> ".join(exc.args[1])
         return [f"the dependencies form a cycle: {cycle}"]
     return []
-
-
-def dependents(plan: Plan, task_id: str) -> set[str]:
-    """Every task that depends, directly or not, on `task_id`."""
-    out: set[str] = set()
-    frontier = [task_id]
-    while frontier:
-        current = frontier.pop()
-        for task in plan.tasks:
-            if current in task.depends_on and task.id not in out:
-                out.add(task.id)
-                frontier.append(task.id)
-    return out

@@ -6,6 +6,7 @@ plan-only) and again after a resume, so they always describe the whole build.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from graphs.build.cache import atomic_write
@@ -144,37 +145,40 @@ def _task_details(t: TaskRecord) -> list[str]:
     return lines
 
 
+def _per_task(
+    record: BuildRecord, title: str, items: Callable[[TaskRecord], list[str]], empty: str
+) -> str:
+    """A Markdown file with one section of bullets per task that has `items`, or `empty`."""
+    lines = [f"# {title}", ""]
+    for t in record.tasks.values():
+        if bullets := items(t):
+            lines += [f"## {t.id}: {t.title}", ""]
+            lines += [f"- {b}" for b in bullets]
+            lines.append("")
+    if len(lines) == 2:
+        lines += [empty, ""]
+    return "\n".join(lines)
+
+
 def render_assumptions(record: BuildRecord) -> str:
     """assumptions.md: what each task assumed that the spec does not state."""
-    lines = ["# Assumptions", ""]
-    any_found = False
-    for t in record.tasks.values():
-        if t.assumptions:
-            any_found = True
-            lines += [f"## {t.id}: {t.title}", ""]
-            lines += [f"- {a}" for a in t.assumptions]
-            lines.append("")
-    if not any_found:
-        lines += ["No task reported an assumption.", ""]
-    return "\n".join(lines)
+    return _per_task(
+        record, "Assumptions", lambda t: t.assumptions, "No task reported an assumption."
+    )
+
+
+def _deviation_lines(t: TaskRecord) -> list[str]:
+    """A task's deviations, each flagged when its requirement is MUST or LOCKED."""
+    lines = []
+    for d in t.deviations:
+        flag = " **(not allowed: MUST or LOCKED)**" if d["requirement"] in t.violations else ""
+        lines.append(f"{d['requirement']}{flag}: {d['departure']} (why: {d['why']})")
+    return lines
 
 
 def render_deviations(record: BuildRecord) -> str:
     """deviations.md: departures from SHOULD/MAY items; MUST or LOCKED ones are flagged."""
-    lines = ["# Deviations", ""]
-    any_found = False
-    for t in record.tasks.values():
-        if t.deviations:
-            any_found = True
-            lines += [f"## {t.id}: {t.title}", ""]
-            for d in t.deviations:
-                binding = d["requirement"] in t.violations
-                flag = " **(not allowed: MUST or LOCKED)**" if binding else ""
-                lines.append(f"- {d['requirement']}{flag}: {d['departure']} (why: {d['why']})")
-            lines.append("")
-    if not any_found:
-        lines += ["No task reported a deviation.", ""]
-    return "\n".join(lines)
+    return _per_task(record, "Deviations", _deviation_lines, "No task reported a deviation.")
 
 
 def write_reports(ctx: BuildContext) -> None:

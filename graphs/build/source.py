@@ -24,22 +24,6 @@ class SpecSource:
     skipped: tuple[str, ...] = ()
 
 
-def resolve_commit(root: Path, rev: str) -> str:
-    """The full SHA of `rev` in the repository at `root`; raise SourceError when unknown."""
-    import git
-
-    try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise SourceError(f"{root} is not a git repository") from exc
-    try:
-        return repo.commit(rev).hexsha
-    except (git.BadName, ValueError, git.GitCommandError) as exc:
-        raise SourceError(f"unknown revision {rev!r}: no such commit in {root}") from exc
-    finally:
-        repo.close()
-
-
 def read_spec(root: Path, spec_dir: Path, rev: str) -> SpecSource:
     """Read `<spec_dir>/**/*.md` from the tree of `rev`'s commit (never from the disk)."""
     import git

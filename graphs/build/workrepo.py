@@ -116,14 +116,6 @@ class WorkRepo:
                     )
         return out
 
-    def count_commits(self) -> int:
-        """How many commits the workspace has."""
-        with self.lock:
-            repo = self._open()
-            if not repo.head.is_valid():
-                return 0
-            return sum(1 for _ in repo.iter_commits())
-
 
 def read_blobs(repo_path: Path, sha: str, paths: list[str]) -> dict[str, bytes] | None:
     """The contents of `paths` at commit `sha` of another build's workspace, or None."""
