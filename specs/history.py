@@ -39,7 +39,7 @@ from specs.gitrepo import (
     open_repo,
     run_git,
 )
-from specs.model import MSG_ID_RE, REQ_ID_RE
+from specs.model import MSG_ID_RE, REQ_ID_PATTERN, REQ_ID_RE
 
 SUBJECT_MAX = 72
 SUBJECT_PREFIX = "spec: "
@@ -51,7 +51,7 @@ _LOG_FORMAT = "%x00" + "%x00".join(_LOG_FIELDS)
 _INDEX_RETRY_SECONDS = 3.0
 _SCRATCH_COPY_LIMIT = 8 * 1024 * 1024  # bytes of on-disk files worth copying into memory
 _SCRATCH_SLACK = 4 * 1024 * 1024  # free bytes a tmpfs keeps beyond the scratch's own needs
-_REQ_LINE_RE = re.compile(r"^\s*[-*+]\s+\*\*([A-Z][A-Z0-9]{0,9}-[1-9][0-9]*)\*\*")
+_REQ_LINE_RE = re.compile(rf"^\s*[-*+]\s+\*\*({REQ_ID_PATTERN})\*\*")
 
 
 class HeadMovedError(HistoryError):

@@ -15,9 +15,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 # `ING-1`, `API-12`, `AUTH2-3`: an uppercase prefix starting with a letter, a dash, a number.
-REQ_ID_RE = re.compile(r"^[A-Z][A-Z0-9]{0,9}-[1-9][0-9]*$")
+REQ_ID_PATTERN = r"[A-Z][A-Z0-9]{0,9}-[1-9][0-9]*"
+REQ_ID_RE = re.compile(rf"^{REQ_ID_PATTERN}$")
 # A cross-reference in text: `[ING-1]`.
-XREF_RE = re.compile(r"\[([A-Z][A-Z0-9]{0,9}-[1-9][0-9]*)\]")
+XREF_RE = re.compile(rf"\[({REQ_ID_PATTERN})\]")
 # Ledger message IDs cited by provenance: `m-0007`.
 MSG_ID_RE = re.compile(r"^m-[0-9]{4,}$")
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from graphs.audit.findings import AuditFinding, Evidence, FindingKind, make_finding
+from graphs.intent import names_requirement
 from specs import Intent, ProvenanceKind, Requirement, Severity, Spec, SpecFile
 from transcripts import Record
 
@@ -225,15 +226,14 @@ def locked_changes(
     `intent` is the user's verbatim words the commit quotes; naming a requirement's ID there is
     what makes the change an explicit request (the scribe's LOCKED rule).
     """
-    said = " ".join(r.text for r in intent).lower()
     out: list[LockedChange] = []
     for spec_file in before.files:
-        out += _locked_in_file(commit, spec_file, after, said, intent)
+        out += _locked_in_file(commit, spec_file, after, intent)
     return out
 
 
 def _locked_in_file(
-    commit: str, spec_file: SpecFile, after: Spec, said: str, intent: Sequence[Intent]
+    commit: str, spec_file: SpecFile, after: Spec, intent: Sequence[Intent]
 ) -> list[LockedChange]:
     """The LOCKED changes to one file's requirements."""
     out: list[LockedChange] = []
@@ -245,7 +245,7 @@ def _locked_in_file(
         was = requirement_state(req)
         if now == was:
             continue
-        named = req.id.lower() in said
+        named = any(names_requirement(r.text, req.id) for r in intent)
         ids = tuple(r.id for r in intent)
         out.append(LockedChange(commit, req.id, was, now, ids, named, spec_file.path))
     return out

@@ -455,13 +455,21 @@ class _Checker:
         f.sections.append(Section(title=title, level=2))
         checked.section = title
 
-    def op_rename_section(self, item: ProposalItem, checked: CheckedItem) -> None:
-        """Rename a section of a file."""
+    def section(self, item: ProposalItem, checked: CheckedItem) -> tuple[SpecFile, Section] | None:
+        """The file and section an item names, or None after refusing it as unknown."""
         f = self.work.get(self.norm_path(item.file or ""))
         s = _find_section(f, item.section or "") if f is not None else None
         if f is None or s is None:
             self.refuse(checked, "unknown-section", f"no section {item.section!r} in {item.file}")
+            return None
+        return f, s
+
+    def op_rename_section(self, item: ProposalItem, checked: CheckedItem) -> None:
+        """Rename a section of a file."""
+        found = self.section(item, checked)
+        if found is None:
             return
+        f, s = found
         new = (item.new_title or "").strip()
         if _find_section(f, new) is not None and new.casefold() != s.title.casefold():
             self.refuse(checked, "duplicate-section", f"{f.path} already has a section {new!r}")
@@ -471,11 +479,10 @@ class _Checker:
 
     def op_remove_section(self, item: ProposalItem, checked: CheckedItem) -> None:
         """Remove a section with everything in it (LOCKED requirements must be named)."""
-        f = self.work.get(self.norm_path(item.file or ""))
-        s = _find_section(f, item.section or "") if f is not None else None
-        if f is None or s is None:
-            self.refuse(checked, "unknown-section", f"no section {item.section!r} in {item.file}")
+        found = self.section(item, checked)
+        if found is None:
             return
+        f, s = found
         checked.file, checked.section = f.path, s.title
         if all([self.locked_ok(checked, r) for r in s.requirements]):
             checked.removed = {r.id: r.text for r in s.requirements}

@@ -119,6 +119,11 @@ def rel(root: Path, path: Path) -> str:
     return path.resolve().relative_to(root.resolve()).as_posix()
 
 
+def under(prefix: str, path: str) -> str:
+    """A spec-dir relative path as a root-relative one, given the spec dir's `rel` prefix."""
+    return path if prefix in ("", ".") else f"{prefix}/{path}"
+
+
 def transcript_files(root: Path, transcripts_dir: Path) -> list[str]:
     """Every session file of the ledger, relative to the root (committed as they are on disk)."""
     if not transcripts_dir.is_dir():
@@ -135,19 +140,15 @@ def commit_check(
 ) -> str:
     """Commit the checked change's files, the register and the ledger; return the sha."""
     prefix = rel(root, spec_dir)
-
-    def at(path: str) -> str:
-        """A spec-dir path as a root-relative one."""
-        return path if prefix in ("", ".") else f"{prefix}/{path}"
-
-    files = {at(p): text.encode("utf-8") for p, text in check.files.items()}
+    files = {under(prefix, p): text.encode("utf-8") for p, text in check.files.items()}
     base: dict[str, bytes | None] = {
-        at(p): (old.encode("utf-8") if old else None) for p, old in check.old_files.items()
+        under(prefix, p): (old.encode("utf-8") if old else None)
+        for p, old in check.old_files.items()
     }
     if check.ids_toml is not None:
-        files[at(REGISTER)] = check.ids_toml.encode("utf-8")
+        files[under(prefix, REGISTER)] = check.ids_toml.encode("utf-8")
         old = check.old_ids_toml
-        base[at(REGISTER)] = old.encode("utf-8") if old is not None else None
+        base[under(prefix, REGISTER)] = old.encode("utf-8") if old is not None else None
     return commit_spec_change(
         root,
         files=files,

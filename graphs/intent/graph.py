@@ -50,6 +50,7 @@ from graphs.intent.commit import (
     confirm_text,
     intents_of,
     rel,
+    under,
 )
 from graphs.intent.view import ProposalView, item_line, source_line, unified_diff
 from specs import CommitMessage, spec_log
@@ -311,7 +312,7 @@ def record_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
         items=check.items,
         diff=unified_diff(check, spec_prefix),
         findings=check.findings,
-        files=sorted(f"{spec_prefix}/{p}" for p in check.files),
+        files=sorted(under(spec_prefix, p) for p in check.files),
         refused=check.refused,
         model=ctx.model_name,
     )

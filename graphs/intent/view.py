@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from agents import OP_MARK
 from graphs.intent.check import CheckedItem, CheckResult
+from graphs.intent.commit import under
 from specs import Finding, Severity
 
 
@@ -95,7 +96,7 @@ def unified_diff(check: CheckResult, spec_prefix: str) -> str:
     out: list[str] = []
     for path in sorted(check.files):
         old = check.old_files.get(path, "")
-        where = f"{spec_prefix}/{path}" if spec_prefix not in ("", ".") else path
+        where = under(spec_prefix, path)
         out.extend(
             difflib.unified_diff(
                 old.splitlines(keepends=True),
