@@ -20,33 +20,35 @@ from agents.settings import Price
 from app.config import load_config, write_config
 from app.tui.app import CharterApp
 from app.tui.commands import CharterCommands
-from app.tui.screens.dialogs import EditProposal, SessionPicker, TextPrompt
-from app.tui.screens.main import MainScreen
+from app.tui.screens.dialogs import EditProposal, SessionPicker
 from app.tui.screens.setup import SetupScreen
 from app.tui.widgets.builds import BuildsPane
 from app.tui.widgets.chat import UserMessage
 from app.tui.widgets.chat_input import ChatInput
-from app.tui.widgets.review_card import ReviewCard
 from app.tui.widgets.status_bar import StatusBar
 from tests.buildkit import Script, result, task
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM
 from tests.tui_support import (
     SESSION,
+    SIZE,
     Notes,
     add_item,
+    answer_prompt,
     git,
     head,
     ledger_records,
+    main_of,
     make_workspace,
+    open_card,
     proposal,
+    running,
     settle,
     static_text,
     type_text,
     wait_for,
 )
 
-SIZE = (120, 40)
 PROPOSAL = proposal(
     "reject oversized batches",
     add_item("The service MUST reject a batch of more than 500 events.", "more than 500 events"),
@@ -61,23 +63,9 @@ def ws(tmp_path: Path) -> Path:
     return make_workspace(tmp_path / "ws")
 
 
-def screen_of(app: CharterApp) -> MainScreen:
-    """The main screen."""
-    assert app.main is not None
-    return app.main
-
-
-def open_card(app: CharterApp) -> ReviewCard:
-    """The review card awaiting review."""
-    assert app.main is not None
-    card = app.main.chat_log.open_card()
-    assert card is not None, "no open review card"
-    return card
-
-
 async def send(pilot: Pilot[None], app: CharterApp, text: str) -> None:
     """Type a message into the chat input and press Enter, then wait for the turn."""
-    screen_of(app).query_one(ChatInput).focus()
+    main_of(app).query_one(ChatInput).focus()
     await type_text(pilot, text)
     await pilot.press("enter")
     await settle(pilot, app)
@@ -91,9 +79,7 @@ async def test_send_shows_card_and_accept_commits(ws: Path, llm: FakeLLM) -> Non
     write_config(ws / "charter.toml", config)
     llm.tool_call("propose_change", PROPOSAL, usage=(1000, 500))
     before = head(ws)
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await send(pilot, app, MESSAGE)
         card = open_card(app)
         assert app.focused is card
@@ -103,15 +89,15 @@ async def test_send_shows_card_and_accept_commits(ws: Path, llm: FakeLLM) -> Non
         assert "+- **ING-4** The service MUST reject" in static_text(
             card.query_one(".card-diff", Static)
         )
-        users = [static_text(w) for w in screen_of(app).query(UserMessage)]
+        users = [static_text(w) for w in main_of(app).query(UserMessage)]
         assert users[-1] == MESSAGE  # exactly as typed: markup-like text stays literal
         await pilot.press("a")
         await settle(pilot, app)
         assert card.resolved is not None and card.resolved.startswith("accepted · commit")
-        assert app.focused is screen_of(app).query_one(ChatInput)
+        assert app.focused is main_of(app).query_one(ChatInput)
         tree = app.main.spec_tree
         assert tree.spec is not None and tree.spec.find("ING-4") is not None
-        status = screen_of(app).query_one(StatusBar).info
+        status = main_of(app).query_one(StatusBar).info
         assert status.head == head(ws)[:7]
         assert status.usage == "1,500 tokens · $0.0020"
     assert git(ws, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
@@ -129,17 +115,10 @@ async def test_reject_asks_for_a_reason_and_records_it(ws: Path, llm: FakeLLM) -
     llm.reply("Understood, no limit then.")
     before = head(ws)
     reason = "no limits for now: the devices batch on their own"
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await send(pilot, app, MESSAGE)
         card = open_card(app)
-        await pilot.press("r")
-        await pilot.pause()
-        assert isinstance(app.screen, TextPrompt)
-        await type_text(pilot, reason)
-        await pilot.press("ctrl+s")
-        await settle(pilot, app)
+        await answer_prompt(pilot, app, "r", reason, submit="ctrl+s")
         assert card.resolved == f"rejected: {reason}"
         await send(pilot, app, "ok, what next?")
     assert head(ws) == before
@@ -151,9 +130,7 @@ async def test_reject_asks_for_a_reason_and_records_it(ws: Path, llm: FakeLLM) -
 async def test_cancelled_reject_keeps_the_card_open(ws: Path, llm: FakeLLM) -> None:
     """Escape in the reason dialog changes nothing: the proposal still awaits review."""
     llm.tool_call("propose_change", PROPOSAL)
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await send(pilot, app, MESSAGE)
         card = open_card(app)
         await pilot.press("r")
@@ -167,10 +144,8 @@ async def test_cancelled_reject_keeps_the_card_open(ws: Path, llm: FakeLLM) -> N
 async def test_edit_commits_the_users_text_as_explicit(ws: Path, llm: FakeLLM) -> None:
     """e opens the items in a TextArea; the edited text is committed, explicit, citing the edit."""
     llm.tool_call("propose_change", PROPOSAL)
-    app = CharterApp(ws, env=llm.env())
     edited = "The service MUST reject a batch of more than 1000 events."
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await send(pilot, app, MESSAGE)
         await pilot.press("e")
         await pilot.pause()
@@ -203,17 +178,10 @@ async def test_confirm_in_card_accepts_and_confirms_inferred_items(ws: Path, llm
     ledger record with the user's note; the card shows the item as confirmed."""
     llm.tool_call("propose_change", PROPOSAL)
     before = head(ws)
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await send(pilot, app, MESSAGE)
         card = open_card(app)
-        await pilot.press("c")
-        await pilot.pause()
-        assert isinstance(app.screen, TextPrompt)
-        await type_text(pilot, "yes, log them")
-        await pilot.press("enter")
-        await settle(pilot, app)
+        await answer_prompt(pilot, app, "c", "yes, log them", submit="enter")
         assert card.resolved is not None and "confirmed ING-5" in card.resolved
         assert "C   ING-5" in static_text(card.query_one(".card-items", Static))
     assert git(ws, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
@@ -230,18 +198,11 @@ async def test_confirm_in_card_accepts_and_confirms_inferred_items(ws: Path, llm
 async def test_confirm_from_spec_tree(ws: Path, llm: FakeLLM) -> None:
     """c on an inferred requirement in the tree records the confirmation and commits it."""
     before = head(ws)
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         assert app.main is not None
         app.main.action_focus_pane("spec")
         assert app.main.spec_tree.select_requirement("ING-2")
-        await pilot.press("c")
-        await pilot.pause()
-        assert isinstance(app.screen, TextPrompt)
-        await type_text(pilot, "1 MiB is right")
-        await pilot.press("enter")
-        await settle(pilot, app)
+        await answer_prompt(pilot, app, "c", "1 MiB is right", submit="enter")
         found = app.main.spec_tree.spec.find("ING-2")  # type: ignore[union-attr]
         assert found is not None and found[2].provenance.kind.value == "confirmed"  # type: ignore[union-attr]
     assert git(ws, "rev-list", "--count", f"{before}..HEAD").strip() == "1"
@@ -251,16 +212,12 @@ async def test_confirm_from_spec_tree(ws: Path, llm: FakeLLM) -> None:
 async def test_pending_proposal_reappears_after_restart(ws: Path, llm: FakeLLM) -> None:
     """Quit with a proposal awaiting review; the next start shows the same card; a accepts it."""
     llm.tool_call("propose_change", PROPOSAL)
-    first = CharterApp(ws, env=llm.env())
-    async with first.run_test(size=SIZE) as pilot:
-        await settle(pilot, first)
+    async with running(ws, llm.env()) as (first, pilot):
         await send(pilot, first, MESSAGE)
         pid = open_card(first).proposal.id
     before = head(ws)
     notes = Notes()
-    second = CharterApp(ws, env=llm.env())
-    async with second.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, second)
+    async with running(ws, llm.env(), notes) as (second, pilot):
         card = open_card(second)
         assert card.proposal.id == pid
         assert second.focused is card
@@ -274,9 +231,7 @@ async def test_without_a_model_setup_screen_then_browsing_works(ws: Path) -> Non
     """No model: the setup screen says what to set; browsing spec, history and chat still works,
     and a typed message is refused with a notification but stays in the input."""
     notes = Notes()
-    app = CharterApp(ws, env={})
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, app)
+    async with running(ws, {}, notes) as (app, pilot):
         assert isinstance(app.screen, SetupScreen)
         text = static_text(app.screen.query_one("#setup-text", Static))
         for needed in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CHARTER_MODEL", "[model]"):
@@ -287,7 +242,7 @@ async def test_without_a_model_setup_screen_then_browsing_works(ws: Path) -> Non
         assert main is not None and app.screen is main
         assert main.spec_tree.spec is not None and main.spec_tree.spec.find("ING-3")
         assert main.history.highlighted_sha() == head(ws)
-        first = next(iter(screen_of(app).query(UserMessage)))
+        first = next(iter(main_of(app).query(UserMessage)))
         assert static_text(first).startswith("devices send")
         main.chat_input.focus()
         await type_text(pilot, "hello")
@@ -295,7 +250,7 @@ async def test_without_a_model_setup_screen_then_browsing_works(ws: Path) -> Non
         await pilot.pause()
         assert main.chat_input.text == "hello"
         assert "No model is configured" in notes.text()
-        assert screen_of(app).query_one(StatusBar).info.model == "not configured"
+        assert main_of(app).query_one(StatusBar).info.model == "not configured"
 
 
 async def test_another_process_holding_the_lock_makes_it_read_only(ws: Path, llm: FakeLLM) -> None:
@@ -311,10 +266,8 @@ async def test_another_process_holding_the_lock_makes_it_read_only(ws: Path, llm
         assert holder.stdout is not None and holder.stdout.readline().strip() == "won"
         records = len(ledger_records(ws))
         notes = Notes()
-        app = CharterApp(ws, env=llm.env())
-        async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-            await settle(pilot, app)
-            info = screen_of(app).query_one(StatusBar).info
+        async with running(ws, llm.env(), notes) as (app, pilot):
+            info = main_of(app).query_one(StatusBar).info
             assert f"pid {holder.pid}" in info.read_only and "charter say" in info.read_only
             assert app.main is not None
             app.main.chat_input.focus()
@@ -340,12 +293,10 @@ async def test_endpoint_error_is_a_notification_and_the_message_is_kept(
     llm.fault("500")
     llm.reply("Back again.")
     notes = Notes()
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env(), notes) as (app, pilot):
         await send(pilot, app, "add a rate limit")
         assert "HTTP 500" in notes.text() and "saved in the ledger as m-0005" in notes.text()
-        titles = [str(w.border_title) for w in screen_of(app).query(UserMessage)]
+        titles = [str(w.border_title) for w in main_of(app).query(UserMessage)]
         assert titles[-1] == "you · m-0005"
         await send(pilot, app, "try again")
         assert "Back again." in [r["text"] for r in ledger_records(ws)]
@@ -360,12 +311,10 @@ async def test_input_newline_history_and_large_paste(ws: Path, llm: FakeLLM) -> 
     goes to the ledger byte for byte."""
     llm.reply("One.")
     llm.reply("Two.")
-    app = CharterApp(ws, env=llm.env())
     paste = "".join(f"line {n}\twith  spaces [x]\n" for n in range(8000))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await send(pilot, app, "first line\nsecond line ")
-        chat = screen_of(app).query_one(ChatInput)
+        chat = main_of(app).query_one(ChatInput)
         assert chat.text == ""
         await pilot.press("up")
         assert chat.text == "first line\nsecond line "
@@ -379,11 +328,9 @@ async def test_input_newline_history_and_large_paste(ws: Path, llm: FakeLLM) -> 
     assert users[-2:] == ["first line\nsecond line ", paste]
 
 
-async def test_requirement_jumps_to_its_commits(ws: Path, llm: FakeLLM) -> None:
+async def test_requirement_jumps_to_its_commits(ws: Path) -> None:
     """h on a requirement narrows History to the commits that touched it."""
-    app = CharterApp(ws, env={})
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, {}) as (app, pilot):
         await pilot.press("escape")  # the setup screen
         assert app.main is not None
         app.main.action_focus_pane("spec")
@@ -401,18 +348,15 @@ async def test_requirement_jumps_to_its_commits(ws: Path, llm: FakeLLM) -> None:
 async def test_long_session_mounts_a_window_and_loads_earlier(tmp_path: Path) -> None:
     """200 messages: only the last 40 are mounted; "load earlier" adds 40 more."""
     ws = make_workspace(tmp_path / "ws", messages=200)
-    app = CharterApp(ws, env={})
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, {}) as (app, pilot):
         await pilot.press("escape")
         assert app.main is not None
-        assert len(screen_of(app).query(UserMessage)) <= 40
+        assert len(main_of(app).query(UserMessage)) <= 40
         app.main.action_load_earlier()
         await settle(pilot, app)
-        shown = [static_text(w) for w in screen_of(app).query(UserMessage)]
+        shown = [static_text(w) for w in main_of(app).query(UserMessage)]
         assert len(shown) == 80 and shown[-1] == "extra message 199"
     assert len(ledger_records(ws)) == 204
-    assert SESSION in str(ws / "transcripts" / f"{SESSION}.jsonl")
 
 
 async def test_outside_a_workspace_it_offers_to_initialise(tmp_path: Path) -> None:
@@ -450,10 +394,8 @@ async def test_build_head_from_the_builds_pane(ws: Path, llm: FakeLLM) -> None:
     }
     llm.handler(Script(plan, lambda tid, prompt: result([{"path": "app.txt", "content": "ok\n"}])))
     notes = Notes()
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, app)
-        main = screen_of(app)
+    async with running(ws, llm.env(), notes) as (app, pilot):
+        main = main_of(app)
         main.action_focus_pane("builds")
         await pilot.pause()
         await pilot.press("B")
@@ -472,10 +414,8 @@ async def test_command_palette_offers_every_available_action(ws: Path, llm: Fake
     """The palette lists the pane, build, session and help actions; review actions only while a
     proposal awaits review."""
     llm.tool_call("propose_change", PROPOSAL)
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        main = screen_of(app)
+    async with running(ws, llm.env()) as (app, pilot):
+        main = main_of(app)
 
         async def titles() -> list[str]:
             provider = CharterCommands(main)
@@ -495,10 +435,8 @@ async def test_command_palette_offers_every_available_action(ws: Path, llm: Fake
 async def test_typing_stays_responsive_while_the_scribe_replies(ws: Path, llm: FakeLLM) -> None:
     """While a slow reply is on its way the input takes keys, and the next message waits in it."""
     llm.reply("A slow answer.", delay=2.0)
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        main = screen_of(app)
+    async with running(ws, llm.env()) as (app, pilot):
+        main = main_of(app)
         main.chat_input.focus()
         await type_text(pilot, "first")
         await pilot.press("enter")
@@ -515,10 +453,8 @@ async def test_a_message_the_ledger_refuses_stays_in_the_input(ws: Path, llm: Fa
     says why and the text is back in the input, untouched."""
     text = "binary\x00junk"
     notes = Notes()
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, app)
-        main = screen_of(app)
+    async with running(ws, llm.env(), notes) as (app, pilot):
+        main = main_of(app)
         main.chat_input.focus()
         app.post_message(events.Paste(text))
         await pilot.pause()
@@ -573,10 +509,8 @@ async def test_switch_session_reloads_the_chat_and_its_pending_proposal(
     goes to that session."""
     llm.tool_call("propose_change", PROPOSAL)
     llm.reply("Noted.")
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        main = screen_of(app)
+    async with running(ws, llm.env()) as (app, pilot):
+        main = main_of(app)
         main.action_new_session()
         await settle(pilot, app)
         fresh = main.session
@@ -600,10 +534,8 @@ async def test_switch_session_reloads_the_chat_and_its_pending_proposal(
 
 async def test_session_switcher_lists_sessions_newest_first(ws: Path, llm: FakeLLM) -> None:
     """The switcher shows each session with its record count; the current one is marked."""
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
-        main = screen_of(app)
+    async with running(ws, llm.env()) as (app, pilot):
+        main = main_of(app)
         main.action_new_session()
         await settle(pilot, app)
         main.action_switch_session()

@@ -9,10 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
 from app.tui.app import CharterApp
-from app.tui.screens.main import MainScreen
+from app.tui.commands import CharterCommands
 from app.tui.widgets.audit import AuditPane
 from app.tui.widgets.review_card import ReviewCard
 from tests.fakellm import FakeLLM
@@ -23,27 +24,21 @@ from tests.tui_support import (
     git,
     head,
     ledger_records,
+    main_of,
     make_workspace,
     proposal,
+    running,
     script_auditor,
     settle,
     static_text,
     wait_for,
 )
 
-SIZE = (120, 40)
-
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
     """The telemetry workspace (four ledger records, one commit)."""
     return make_workspace(tmp_path / "ws")
-
-
-def main_of(app: CharterApp) -> MainScreen:
-    """The main screen."""
-    assert app.main is not None
-    return app.main
 
 
 def pane_of(app: CharterApp) -> AuditPane:
@@ -59,12 +54,12 @@ def listed(app: CharterApp) -> list[str]:
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
-async def run_audit(pilot: object, app: CharterApp, notes: Notes) -> None:
+async def run_audit(pilot: Pilot[None], app: CharterApp, notes: Notes) -> None:
     """F6, then R; wait for the audit's notification."""
-    await pilot.press("f6")  # type: ignore[attr-defined]
-    await pilot.press("R")  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: "Audit" in notes.text())  # type: ignore[arg-type]
-    await settle(pilot, app)  # type: ignore[arg-type]
+    await pilot.press("f6")
+    await pilot.press("R")
+    await wait_for(pilot, lambda: "Audit" in notes.text())
+    await settle(pilot, app)
 
 
 async def test_run_audit_then_stored_findings_show_on_the_next_start(
@@ -74,9 +69,7 @@ async def test_run_audit_then_stored_findings_show_on_the_next_start(
     shows the same findings without any model call, and R again reuses the cache."""
     script_auditor(llm, {"Ingest": [CONTRADICTION]})
     notes = Notes()
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env(), notes) as (app, pilot):
         before = listed(app)
         assert "Not audited yet" in static_text(pane_of(app).query_one("#audit-status", Static))
         await run_audit(pilot, app, notes)
@@ -94,9 +87,7 @@ async def test_run_audit_then_stored_findings_show_on_the_next_start(
         assert calls >= 2
     requests = len(llm.chat_requests)
     second_notes = Notes()
-    again = CharterApp(ws, env=llm.env())
-    async with again.run_test(size=SIZE, message_hook=second_notes) as pilot:
-        await settle(pilot, again)
+    async with running(ws, llm.env(), second_notes) as (again, pilot):
         assert listed(again) == lines
         pane = pane_of(again)
         status = static_text(pane.query_one("#audit-status", Static))
@@ -112,9 +103,7 @@ async def test_filter_and_jump_to_the_requirement(ws: Path, llm: FakeLLM) -> Non
     requirement in the spec tree, and enter again on it the next one."""
     script_auditor(llm, {"Ingest": [CONTRADICTION]})
     notes = Notes()
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env(), notes) as (app, pilot):
         await run_audit(pilot, app, notes)
         pane = pane_of(app)
         severities = {f.severity for f in pane.findings}
@@ -163,9 +152,7 @@ async def test_fix_goes_through_the_scribe_and_the_commit_names_the_finding(
     )
     notes = Notes()
     before = head(ws)
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env(), notes) as (app, pilot):
         await run_audit(pilot, app, notes)
         main_of(app).action_audit_filter("ERROR")
         await pilot.pause()
@@ -194,9 +181,7 @@ async def test_endpoint_error_during_the_audit_is_a_notification(ws: Path, llm: 
     """A 500 from the endpoint: a notification naming the cause, the pane is still usable."""
     llm.fault("500", times=10)
     notes = Notes()
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env(), notes) as (app, pilot):
         await run_audit(pilot, app, notes)
         assert "Audit failed" in notes.text() and "500" in notes.text()
         pane = pane_of(app)
@@ -205,11 +190,7 @@ async def test_endpoint_error_during_the_audit_is_a_notification(ws: Path, llm: 
 
 async def test_audit_palette_entries(ws: Path, llm: FakeLLM) -> None:
     """The palette offers running, filtering, jumping and fixing."""
-    from app.tui.commands import CharterCommands
-
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, _):
         titles = [str(hit.text) async for hit in CharterCommands(main_of(app)).discover()]
         for title in (
             "Run audit",

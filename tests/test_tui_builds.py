@@ -14,22 +14,21 @@ from textual.widgets import DataTable, OptionList, TextArea
 
 from app.tui.app import CharterApp
 from app.tui.screens.build_browser import BuildBrowser
-from app.tui.screens.dialogs import TextPrompt
 from app.tui.screens.main import BUILD_POLL_SECONDS
 from app.tui.widgets.builds import BuildsPane
 from tests.buildkit import Script, result, task
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM
 from tests.tui_support import (
+    answer_prompt,
     ledger_records,
     make_workspace,
     proposal,
+    running,
     settle,
-    type_text,
     wait_for,
 )
 
-SIZE = (120, 40)
 CONTENT = "ok [bold]not markup[/]\n"
 
 
@@ -78,9 +77,7 @@ async def test_prompts_and_responses_of_a_build_per_task(ws: Path, llm: FakeLLM)
     bdir = build(ws, llm, two_tasks())
     call_file = next((bdir / "calls").glob("*-T2-coder.json"))
     recorded = json.loads(call_file.read_text(encoding="utf-8"))
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await pilot.press("f5")
         await settle(pilot, app)
         assert app.main is not None
@@ -118,9 +115,7 @@ async def test_prompts_and_responses_of_a_build_per_task(ws: Path, llm: FakeLLM)
 async def test_report_key_opens_report_md(ws: Path, llm: FakeLLM) -> None:
     """m in the Builds pane opens the selected build's report.md."""
     bdir = build(ws, llm, two_tasks())
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await pilot.press("f5")
         await settle(pilot, app)
         await pilot.press("m")
@@ -152,9 +147,7 @@ async def test_answering_a_build_question_from_the_pane(ws: Path, llm: FakeLLM) 
             },
         ),
     )
-    app = CharterApp(ws, env=llm.env())
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, app)
+    async with running(ws, llm.env()) as (app, pilot):
         await pilot.press("f5")
         await settle(pilot, app)
         assert app.main is not None
@@ -162,12 +155,7 @@ async def test_answering_a_build_question_from_the_pane(ws: Path, llm: FakeLLM) 
         (qid,) = pane.questions
         assert pane.questions[qid].text == question
         pane.query_one("#question-list", OptionList).focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, TextPrompt)
-        await type_text(pilot, answer)
-        await pilot.press("ctrl+s")
-        await settle(pilot, app)
+        await answer_prompt(pilot, app, "enter", answer, submit="ctrl+s")
         card = app.main.chat_log.open_card()
         assert card is not None and card.proposal.summary == "daily totals in UTC"
     (record,) = [r for r in ledger_records(ws) if r.get("kind") == "answer"]

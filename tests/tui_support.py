@@ -10,7 +10,8 @@ import asyncio
 import io
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,14 @@ from textual.widgets import Static
 
 from app.config import load_config, write_config
 from app.tui.app import CharterApp
+from app.tui.screens.dialogs import TextPrompt
+from app.tui.screens.main import MainScreen
+from app.tui.widgets.review_card import ReviewCard
 from app.workspace import init_workspace
 from tests.fakellm import FakeLLM, ScriptedReply
 from transcripts import Ledger
 
+SIZE = (120, 40)
 SESSION = "s-20260101-01"
 FIXED_DATE = "2026-01-01T12:00:00+00:00"
 
@@ -150,6 +155,42 @@ async def wait_for(
         if loop.time() > deadline:
             raise TimeoutError("the app never reached the expected state")
         await pilot.pause(0.05)
+
+
+@asynccontextmanager
+async def running(
+    ws: Path, env: Mapping[str, str], notes: Notes | None = None
+) -> AsyncIterator[tuple[CharterApp, Pilot[None]]]:
+    """Start the app on `ws` at the tests' terminal size and wait until it has settled."""
+    app = CharterApp(ws, env=env)
+    async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+        await settle(pilot, app)
+        yield app, pilot
+
+
+def main_of(app: CharterApp) -> MainScreen:
+    """The main screen."""
+    assert app.main is not None
+    return app.main
+
+
+def open_card(app: CharterApp) -> ReviewCard:
+    """The review card awaiting review."""
+    card = main_of(app).chat_log.open_card()
+    assert card is not None, "no open review card"
+    return card
+
+
+async def answer_prompt(
+    pilot: Pilot[None], app: CharterApp, key: str, text: str, submit: str
+) -> None:
+    """Press `key`, check it opened a text prompt, type `text`, submit with `submit`; settle."""
+    await pilot.press(key)
+    await pilot.pause()
+    assert isinstance(app.screen, TextPrompt)
+    await type_text(pilot, text)
+    await pilot.press(submit)
+    await settle(pilot, app)
 
 
 async def type_text(pilot: Pilot[None], text: str) -> None:
