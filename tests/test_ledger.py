@@ -510,3 +510,21 @@ def test_other_packages_tables_survive_reindex(tmp_path: Path) -> None:
     ledger.reindex()
     assert db["proposals"].count == 1
     db.close()
+
+
+def test_linked_values_come_from_every_session_with_or_without_the_index(tmp_path: Path) -> None:
+    """`linked("proposal")` names every proposal any record links to, across sessions; the
+    answer is the same from the index and from the files alone."""
+    ledger = open_ledger(tmp_path)
+    ledger.append("s-20261121-01", "scribe", "first idea", kind="proposal", proposal="p-0001")
+    ledger.append("s-20261121-01", "event", "accepted", kind="accept", proposal="p-0001")
+    ledger.append("s-20261121-02", "scribe", "second idea", kind="proposal", proposal="p-0002")
+    ledger.append("s-20261121-02", "user", "no link here")
+
+    from_index = ledger.linked("proposal")
+    from_files = open_ledger(tmp_path, index=False).linked("proposal")
+
+    assert from_index == from_files == {"p-0001", "p-0002"}
+    assert ledger.linked("commit") == set()
+    with pytest.raises(ValueError, match="not a link field"):
+        ledger.linked("text")

@@ -315,6 +315,12 @@ class LedgerIndex:
             for row in rows
         ]
 
+    def linked(self, field: str) -> set[str]:
+        """Every distinct value of a link field (`proposal`, `commit`, ...) across the ledger."""
+        self.ensure_fresh()
+        rows = self._messages(self.db).rows_where(f"[{field}] is not null", select=f"[{field}]")
+        return {row[field] for row in rows}
+
     def sessions(self) -> list[SessionInfo]:
         """Every indexed session with its record count and first/last timestamps."""
         self.ensure_fresh()

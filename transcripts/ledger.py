@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from transcripts.index import LedgerIndex
 from transcripts.jsonl import append_line, last_number, read_session
 from transcripts.model import (
+    LINKS,
     MESSAGE_ID_RE,
     ROLES,
     Hit,
@@ -43,8 +44,6 @@ from transcripts.sessions import (
 )
 
 log = logging.getLogger(__name__)
-
-LINKS = ("reply_to", "proposal", "commit", "build", "question")
 
 
 @dataclass
@@ -184,6 +183,24 @@ class Ledger:
                 if record.id == msg_id:
                     return record
         return None
+
+    def linked(self, field: str) -> set[str]:
+        """Every distinct value of a link field (`proposal`, `commit`, ...) in any session: from
+        the index when there is one, else from the files."""
+        if field not in LINKS:
+            raise ValueError(f"{field!r} is not a link field ({', '.join(LINKS)})")
+        if self.index is not None:
+            try:
+                return self.index.linked(field)
+            except (sqlite3.Error, OSError) as exc:
+                log.warning("ledger index unusable, reading the files: %s", exc)
+        found: set[str] = set()
+        for session in list_sessions(self.transcripts_dir):
+            for record in read_session(session_path(self.transcripts_dir, session)).records:
+                value = getattr(record, field)
+                if value is not None:
+                    found.add(value)
+        return found
 
     def user_text(self, msg_id: str) -> str | None:
         """The verbatim text of a user message (None for other roles or unknown IDs)."""

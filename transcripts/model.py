@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Role = Literal["user", "scribe", "event"]
 ROLES: tuple[str, ...] = ("user", "scribe", "event")
+# The link fields a record may carry to other things (a proposal, a commit, a build, ...).
+LINKS: tuple[str, ...] = ("reply_to", "proposal", "commit", "build", "question")
 
 MESSAGE_ID_RE = re.compile(r"^m-(\d{4,})$")
 SESSION_ID_RE = re.compile(r"^s-(\d{8})-(\d{2,})$")
