@@ -20,8 +20,8 @@ from typing import Any, Literal
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agents.scribe_context import load_prompt
-from agents.structured import invoke_structured
+from charter.agents.scribe_context import load_prompt
+from charter.agents.structured import invoke_structured
 
 PROMPT_NAME = "auditor"
 TASKS = ("section", "outline", "drift")

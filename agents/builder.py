@@ -33,7 +33,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGeneration, LLMResult
 from pydantic import BaseModel, Field
 
-from agents.settings import ModelSettings
+from charter.agents.settings import ModelSettings
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 BUILDER_ROLES = ("planner", "coder", "fixer")
@@ -408,7 +408,7 @@ class BuilderModels:
     def __init__(self, settings: ModelSettings, env: Mapping[str, str] | None = None) -> None:
         """Resolve roles lazily; `env` defaults to the process environment. No usage_db:
         a build never opens the workspace's state.db."""
-        from agents.llm import ModelFactory
+        from charter.agents.llm import ModelFactory
 
         self.factory = ModelFactory(settings, env=env, usage_db=None)
         self._models: dict[str, Any] = {}
@@ -455,7 +455,7 @@ class BuilderModels:
         self, role: str, schema: type[T], messages: Sequence[Message], sink: list[Exchange]
     ) -> T:
         """Ask `role` for a `schema` answer; every exchange (repairs included) lands in `sink`."""
-        from agents.structured import invoke_structured
+        from charter.agents.structured import invoke_structured
 
         model = self._model(role)
         resolved = self.factory.resolve(role)

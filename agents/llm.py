@@ -25,15 +25,15 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
-from agents.errors import (
+from charter.agents.errors import (
     DEFAULT_ENDPOINT,
     ModelConfigError,
     empty_reply_error,
     model_errors,
     public_url,
 )
-from agents.settings import ROLES, ModelSettings, StructuredMethod
-from agents.usage import UsageRecorder, UsageSummary, summarise_usage
+from charter.agents.settings import ROLES, ModelSettings, StructuredMethod
+from charter.agents.usage import UsageRecorder, UsageSummary, summarise_usage
 
 PLACEHOLDER_KEY = "not-needed"
 """Sent as the key to endpoints that need none (local servers reached through a base_url)."""

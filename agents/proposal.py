@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from specs import MSG_ID_RE, REQ_ID_RE
+from charter.specs import MSG_ID_RE, REQ_ID_RE
 
 Op = Literal[
     "add_requirement",

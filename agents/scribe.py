@@ -29,11 +29,17 @@ from langchain_core.messages import (
 from langchain_core.messages.tool import invalid_tool_call, tool_call
 from langchain_core.messages.utils import message_chunk_to_message
 
-from agents.errors import ModelCallError, empty_reply_error, explain
-from agents.llm import error_context
-from agents.proposal import Proposal, Question
-from agents.scribe_tools import READ_TOOLS, TERMINAL_TOOLS, TOOL_NAMES, SpecTools, tool_definitions
-from agents.structured import parse_tool_args
+from charter.agents.errors import ModelCallError, empty_reply_error, explain
+from charter.agents.llm import error_context
+from charter.agents.proposal import Proposal, Question
+from charter.agents.scribe_tools import (
+    READ_TOOLS,
+    TERMINAL_TOOLS,
+    TOOL_NAMES,
+    SpecTools,
+    tool_definitions,
+)
+from charter.agents.structured import parse_tool_args
 
 MAX_STEPS = 6
 SCHEMA_REPAIRS = 2

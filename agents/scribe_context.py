@@ -14,7 +14,7 @@ from importlib import resources
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from transcripts import Record
+from charter.transcripts import Record
 
 WINDOW = 24
 """How many of the session's most recent records are shown verbatim."""
@@ -26,7 +26,11 @@ REVIEW_KINDS = ("accept", "reject", "edit", "confirm", "supersede")
 @cache
 def load_prompt(name: str = "scribe") -> tuple[str, str]:
     """Return `(version, text)` of a prompt file under `agents/prompts/`."""
-    raw = resources.files("agents").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    raw = (
+        resources.files("charter.agents")
+        .joinpath("prompts", f"{name}.md")
+        .read_text(encoding="utf-8")
+    )
     first, _, rest = raw.partition("\n")
     if first.startswith("version:"):
         return first.removeprefix("version:").strip(), rest.lstrip("\n")

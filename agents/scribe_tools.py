@@ -16,8 +16,8 @@ from typing import Any
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field
 
-from agents.proposal import Proposal, Question
-from specs import Prose, Requirement, Section, Spec, SpecFile, render_requirement
+from charter.agents.proposal import Proposal, Question
+from charter.specs import Prose, Requirement, Section, Spec, SpecFile, render_requirement
 
 ONE_LINE = 72
 SEARCH_LIMIT = 8

@@ -22,9 +22,9 @@ from langchain_core.utils.function_calling import convert_to_openai_function, co
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, ValidationError
 
-from agents.errors import ModelCallError, model_errors
-from agents.llm import error_context
-from agents.settings import StructuredMethod
+from charter.agents.errors import ModelCallError, model_errors
+from charter.agents.llm import error_context
+from charter.agents.settings import StructuredMethod
 
 T = TypeVar("T", bound=BaseModel)
 PROMPTS = Path(__file__).resolve().parent / "prompts"

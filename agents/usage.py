@@ -22,7 +22,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 from pydantic import BaseModel
 
-from agents.settings import Price
+from charter.agents.settings import Price
 
 TABLE = "model_calls"
 _COLUMNS: dict[str, type] = {

@@ -13,10 +13,10 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agents import ModelFactory
-    from app.workspace import Workspace
-    from graphs.audit import AuditRequest
-    from specs import Finding
+    from charter.agents import ModelFactory
+    from charter.app.workspace import Workspace
+    from charter.graphs.audit import AuditRequest
+    from charter.specs import Finding
 
 
 def spec_prefix(ws: Workspace) -> str:
@@ -34,7 +34,7 @@ def auditor_factory(
 
     Raises `agents.ModelConfigError` when no model is configured.
     """
-    from app.sessions import model_factory
+    from charter.app.sessions import model_factory
 
     factory = model_factory(ws, env=env, context="audit")
     return factory, factory.resolve("auditor").name
@@ -43,8 +43,8 @@ def auditor_factory(
 def validation_errors(ws: Workspace, files: Mapping[str, bytes]) -> list[Finding]:
     """Validation ERRORs of the spec (no model), quotes checked against the ledger; the audit
     refuses a spec that has any."""
-    from specs import Severity, load_spec_files, merge_findings, validate
-    from transcripts import Ledger
+    from charter.specs import Severity, load_spec_files, merge_findings, validate
+    from charter.transcripts import Ledger
 
     ledger = Ledger(ws.transcripts_dir, ws.state_db)
     try:
@@ -64,8 +64,8 @@ def audit_request(
 ) -> AuditRequest:
     """Everything one audit of `files` needs: the user's messages and the LOCKED history up to
     `rev` (default HEAD); the auditor model is built only if something must be sent."""
-    from graphs.audit import AuditRequest, locked_history, user_records
-    from transcripts import Ledger
+    from charter.graphs.audit import AuditRequest, locked_history, user_records
+    from charter.transcripts import Ledger
 
     ledger = Ledger(ws.transcripts_dir, ws.state_db)
     try:

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from app.commands import register_all
+from charter.app.commands import register_all
 
 cli = typer.Typer(
     name="charter",
@@ -41,7 +41,7 @@ def root(
             typer.echo(f"charter: cannot change to {directory}: {exc.strerror}", err=True)
             raise typer.Exit(2) from exc
     if ctx.invoked_subcommand is None:
-        from app.commands.tui import open_tui
+        from charter.app.commands.tui import open_tui
 
         open_tui()
 

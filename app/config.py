@@ -11,7 +11,7 @@ from pathlib import Path
 import tomli_w
 from pydantic import BaseModel, Field, ValidationError
 
-from agents import ModelSettings
+from charter.agents import ModelSettings
 
 CONFIG_NAME = "charter.toml"
 

@@ -1,9 +1,11 @@
 """`make run`: materialise the bundled example workspace and open Charter on it.
 
-The example (`examples/telemetry/history.toml`) is replayed through the same ledger and commit
-code a live session uses, into `build/example-workspace/` (git-ignored), so the result is a real
-workspace: its spec validates, `charter why` answers, `charter log` shows the user's words. An
-existing materialised copy is reused, so what a user tries in it survives between runs.
+A helper of the source repository: the example is not shipped in the wheel, and from an installed
+package this says so and exits 2. The example (`examples/telemetry/history.toml`) is replayed
+through the same ledger and commit code a live session uses, into `build/example-workspace/`
+(git-ignored), so the result is a real workspace: its spec validates, `charter why` answers,
+`charter log` shows the user's words. An existing materialised copy is reused, so what a user
+tries in it survives between runs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from app.workspace import Workspace, init_workspace, open_workspace
+from charter.app.workspace import Workspace, init_workspace, open_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEST = ROOT / "build" / "example-workspace"
@@ -57,7 +59,7 @@ def _ensure_identity(root: Path) -> None:
 
 def materialise(source: Path, dest: Path) -> Workspace:
     """Replay the example at `source` into a new workspace at `dest` and return it."""
-    from specs import (
+    from charter.specs import (
         CommitMessage,
         IdRegister,
         Intent,
@@ -65,7 +67,7 @@ def materialise(source: Path, dest: Path) -> Workspace:
         load_spec_dir,
         requirement_changes,
     )
-    from transcripts import Ledger
+    from charter.transcripts import Ledger
 
     history = History.model_validate(tomllib.loads((source / "history.toml").read_text("utf-8")))
     dest.mkdir(parents=True, exist_ok=True)
@@ -109,13 +111,21 @@ def materialise(source: Path, dest: Path) -> Workspace:
 def main(argv: list[str]) -> int:
     """Materialise the example named on the command line (once) and open Charter on it."""
     source = (ROOT / argv[0]) if argv else ROOT / "examples" / "telemetry"
+    if not (source / "history.toml").is_file():
+        # The example ships with Charter's source repository, not with the installed package.
+        print(
+            f"charter: no example at {source}: `make run` works from a clone of Charter's "
+            "repository; elsewhere run `charter init DIR` and then `charter` in DIR",
+            file=sys.stderr,
+        )
+        return 2
     dest = DEFAULT_DEST
     if not (dest / DONE_MARKER).is_file():
         if dest.exists():
             shutil.rmtree(dest)  # an interrupted earlier replay: start it over
         print(f"charter: creating the example workspace in {dest}", file=sys.stderr)
         materialise(source, dest)
-    from app.commands.tui import open_tui
+    from charter.app.commands.tui import open_tui
 
     open_tui(dest)
     return 0

@@ -29,7 +29,7 @@ from types import TracebackType
 import psutil
 from pydantic import BaseModel, ValidationError
 
-from app.workspace import STATE_DIR
+from charter.app.workspace import STATE_DIR
 
 LOCK_NAME = "lock"
 # How long a contender waits for a holder caught between creating the file and writing its

@@ -11,23 +11,23 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agents import ModelFactory
-    from app.workspace import Workspace
-    from graphs.intent import IntentSession
+    from charter.agents import ModelFactory
+    from charter.app.workspace import Workspace
+    from charter.graphs.intent import IntentSession
 
 
 def model_factory(
     ws: Workspace, *, env: Mapping[str, str] | None = None, context: str | None = None
 ) -> ModelFactory:
     """The per-role model factory for `ws`, recording usage in its state.db."""
-    from agents import ModelFactory
+    from charter.agents import ModelFactory
 
     return ModelFactory(ws.config.model, env=env, usage_db=ws.state_db, context=context)
 
 
 def intent_session(ws: Workspace, factory: ModelFactory, model_name: str) -> IntentSession:
     """An IntentSession on `ws` whose scribe comes from `factory` (named `model_name`)."""
-    from graphs.intent import IntentSession
+    from charter.graphs.intent import IntentSession
 
     return IntentSession(
         ws.root,
@@ -47,7 +47,7 @@ def open_intent_session(
 ) -> IntentSession:
     """An IntentSession on `ws`; with `need_model`, raise ModelConfigError before anything is
     recorded when the scribe's model or key is missing (checked without calling the model)."""
-    from agents import ModelConfigError
+    from charter.agents import ModelConfigError
 
     factory = model_factory(ws, env=env)
     try:

@@ -11,9 +11,9 @@ import os
 
 from pydantic import BaseModel, Field
 
-from app.workspace import Workspace
-from specs import REQ_ID_RE, CommitInfo, load_spec_dir, requirement_history
-from transcripts import Ledger
+from charter.app.workspace import Workspace
+from charter.specs import REQ_ID_RE, CommitInfo, load_spec_dir, requirement_history
+from charter.transcripts import Ledger
 
 
 class UnknownRequirementError(Exception):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from app.config import CONFIG_NAME, Config, ConfigError, load_config, write_config
+from charter.app.config import CONFIG_NAME, Config, ConfigError, load_config, write_config
 
 STATE_DIR = ".charter"
 GITIGNORE = ".gitignore"
@@ -208,7 +208,7 @@ def _add_ignore_line(root: Path) -> bool:
 
 def init_workspace(path: Path) -> InitResult:
     """Make `path` a Charter workspace (see the module docstring) or raise WorkspaceError."""
-    from app.lock import WorkspaceLock  # lazy: app.lock imports this module
+    from charter.app.lock import WorkspaceLock  # lazy: app.lock imports this module
 
     root = Path(os.path.abspath(path.expanduser()))
     if root.exists() and not root.is_dir():

@@ -14,10 +14,18 @@ import random
 import tempfile
 from pathlib import Path
 
-from agents import ModelFactory, ModelSettings
 from bench.harness import Result
-from graphs.audit import AuditRequest, run_audit
-from specs import Prose, Provenance, ProvenanceKind, Requirement, Section, SpecFile, render_file
+from charter.agents import ModelFactory, ModelSettings
+from charter.graphs.audit import AuditRequest, run_audit
+from charter.specs import (
+    Prose,
+    Provenance,
+    ProvenanceKind,
+    Requirement,
+    Section,
+    SpecFile,
+    render_file,
+)
 from tests.fakellm import FAKE_KEY, FakeLLM, ScriptedReply
 
 SECTIONS = 40

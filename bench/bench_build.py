@@ -23,10 +23,10 @@ from typing import Any
 
 import tomli_w
 
-from agents import ModelSettings, TaskBrief, coder_messages
 from bench.harness import Result
-from graphs.build import BuildRequest, load_plan, run_build
-from graphs.build.specview import SpecView
+from charter.agents import ModelSettings, TaskBrief, coder_messages
+from charter.graphs.build import BuildRequest, load_plan, run_build
+from charter.graphs.build.specview import SpecView
 from tests.fakellm import FakeLLM, ScriptedReply
 
 TASK_RE = re.compile(r"^# Task (\S+):", re.MULTILINE)
@@ -35,7 +35,15 @@ LATENCY = 0.3
 
 def _spec(sections: int, per_section: int) -> str:
     """A spec with `sections` sections of `per_section` requirements each."""
-    from specs import Prose, Provenance, ProvenanceKind, Requirement, Section, SpecFile, render_file
+    from charter.specs import (
+        Prose,
+        Provenance,
+        ProvenanceKind,
+        Requirement,
+        Section,
+        SpecFile,
+        render_file,
+    )
 
     inferred = Provenance(kind=ProvenanceKind.INFERRED, reason="benchmark fixture")
     spec = SpecFile(

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from bench.harness import Result, p50, timings_ms
-from transcripts import Ledger, Record
+from charter.transcripts import Ledger, Record
 
 MESSAGES = 100_000
 SESSIONS = 100

@@ -8,7 +8,7 @@ lines and cross-references. Quotes are checked against an in-memory stand-in for
 from __future__ import annotations
 
 from bench.harness import Result, p50, timings_ms
-from specs import (
+from charter.specs import (
     Prose,
     Provenance,
     ProvenanceKind,

@@ -45,12 +45,12 @@ CHILD = """
 import asyncio, json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
-import app.cli  # what `charter` imports before it opens the TUI
-from app.commands.tui import open_tui  # noqa: F401
+import charter.app.cli  # what `charter` imports before it opens the TUI
+from charter.app.commands.tui import open_tui  # noqa: F401
 import psutil
 import gc
 gc.disable()
-from app.tui.app import CharterApp  # as open_tui does
+from charter.app.tui.app import CharterApp  # as open_tui does
 gc.freeze()
 gc.enable()
 
@@ -102,9 +102,16 @@ def _git(root: Path, *args: str) -> None:
 
 def make_big_workspace(root: Path, files: int = FILES, messages: int = MESSAGES) -> Path:
     """A committed workspace with files×5×20 requirements and a `messages`-record session."""
-    from app.workspace import init_workspace
-    from specs import Provenance, ProvenanceKind, Requirement, Section, SpecFile, render_file
-    from transcripts import Ledger, Record
+    from charter.app.workspace import init_workspace
+    from charter.specs import (
+        Provenance,
+        ProvenanceKind,
+        Requirement,
+        Section,
+        SpecFile,
+        render_file,
+    )
+    from charter.transcripts import Ledger, Record
 
     init_workspace(root)
     lines: list[bytes] = []
@@ -160,7 +167,7 @@ def make_big_workspace(root: Path, files: int = FILES, messages: int = MESSAGES)
 
 def example_workspace(root: Path) -> Path:
     """The bundled example workspace, materialised as `make run` does."""
-    from app.example import materialise
+    from charter.app.example import materialise
 
     return materialise(ROOT / "examples" / "telemetry", root).root
 

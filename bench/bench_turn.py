@@ -27,7 +27,15 @@ TURNS = 15
 
 def _spec_files() -> dict[str, str]:
     """Ten files of five sections of twenty requirements, each with a provenance line."""
-    from specs import Prose, Provenance, ProvenanceKind, Requirement, Section, SpecFile, render_file
+    from charter.specs import (
+        Prose,
+        Provenance,
+        ProvenanceKind,
+        Requirement,
+        Section,
+        SpecFile,
+        render_file,
+    )
 
     inferred = Provenance(
         kind=ProvenanceKind.INFERRED, reason="a representative requirement for the benchmark"
@@ -73,8 +81,8 @@ def _request_chars(body: dict[str, Any]) -> int:
 
 def run() -> list[Result]:
     """Run TURNS turns and report the p50 overhead and the mean token share."""
-    from agents import ModelFactory, ModelSettings
-    from graphs.intent import IntentSession
+    from charter.agents import ModelFactory, ModelSettings
+    from charter.graphs.intent import IntentSession
     from tests.fakellm import FakeLLM
 
     identity = {

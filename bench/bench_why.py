@@ -14,11 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.why import explain
-from app.workspace import init_workspace, open_workspace
 from bench.harness import Result, p50, timings_ms
-from specs import CommitMessage, Intent, commit_spec_change, requirement_history
-from transcripts import Ledger
+from charter.app.why import explain
+from charter.app.workspace import init_workspace, open_workspace
+from charter.specs import CommitMessage, Intent, commit_spec_change, requirement_history
+from charter.transcripts import Ledger
 
 COMMITS = 500
 SESSION = "s-20261121-01"

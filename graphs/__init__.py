@@ -15,7 +15,7 @@ _EXPORTS: dict[str, str] = {}
 # The audit (graphs/audit): run it, read stored findings, hand a finding to the scribe.
 _EXPORTS.update(
     {
-        name: "graphs.audit"
+        name: "charter.graphs.audit"
         for name in (
             "AuditFinding",
             "AuditRequest",
@@ -34,7 +34,7 @@ _EXPORTS.update(
 # The intent turn (graphs/intent): the session runner the CLI and the TUI drive, and its views.
 _EXPORTS.update(
     {
-        name: "graphs.intent"
+        name: "charter.graphs.intent"
         for name in (
             "IntentError",
             "IntentSession",
@@ -50,7 +50,7 @@ _EXPORTS.update(
 # The build (graphs/build): run a build, read builds and the questions they raised.
 _EXPORTS.update(
     {
-        name: "graphs.build"
+        name: "charter.graphs.build"
         for name in (
             "BuildInputError",
             "BuildOutcome",

@@ -3,9 +3,9 @@
 Other packages use only these names (DESIGN §2, §4).
 """
 
-from specs.ids import IdRegister, IdRegisterError, section_prefix, split_id
-from specs.loader import load_spec_dir, load_spec_files
-from specs.model import (
+from charter.specs.ids import IdRegister, IdRegisterError, section_prefix, split_id
+from charter.specs.loader import load_spec_dir, load_spec_files
+from charter.specs.model import (
     KEYWORD_RE,
     KEYWORDS,
     MSG_ID_RE,
@@ -21,9 +21,15 @@ from specs.model import (
     Spec,
     SpecFile,
 )
-from specs.parser import MAX_FILE_BYTES, parse_bytes, parse_file
-from specs.render import render_file, render_provenance, render_requirement
-from specs.validate import MessageText, merge_findings, sort_findings, validate, validate_dir
+from charter.specs.parser import MAX_FILE_BYTES, parse_bytes, parse_file
+from charter.specs.render import render_file, render_provenance, render_requirement
+from charter.specs.validate import (
+    MessageText,
+    merge_findings,
+    sort_findings,
+    validate,
+    validate_dir,
+)
 
 __all__ = [
     "KEYWORDS",
@@ -60,7 +66,7 @@ __all__ = [
 ]
 
 # Spec history on git (specs/history.py): commits that carry the user's words, and reading them.
-from specs.history import (
+from charter.specs.history import (
     Change,
     ChangeKind,
     CommitDetail,
@@ -107,6 +113,6 @@ __all__ += [
 ]
 
 # Requirement-level differences between two versions of the spec (specs/diff.py).
-from specs.diff import requirement_changes  # noqa: E402
+from charter.specs.diff import requirement_changes  # noqa: E402
 
 __all__ += ["requirement_changes"]

@@ -6,8 +6,8 @@ commit, and reviews of hand edits.
 
 from __future__ import annotations
 
-from specs.history import Change, ChangeKind
-from specs.model import ProvenanceKind, Requirement, Spec
+from charter.specs.history import Change, ChangeKind
+from charter.specs.model import ProvenanceKind, Requirement, Spec
 
 
 def _signature(req: Requirement) -> tuple[object, ...]:

@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field, field_validator
 
-from specs.gitrepo import (
+from charter.specs.gitrepo import (
     GC_SAMPLE_THRESHOLD,
     IN_PROGRESS,
     GitIdentityError,  # noqa: F401  (re-exported: commit_spec_change raises it)
@@ -39,7 +39,7 @@ from specs.gitrepo import (
     open_repo,
     run_git,
 )
-from specs.model import MSG_ID_RE, REQ_ID_PATTERN, REQ_ID_RE
+from charter.specs.model import MSG_ID_RE, REQ_ID_PATTERN, REQ_ID_RE
 
 SUBJECT_MAX = 72
 SUBJECT_PREFIX = "spec: "

@@ -22,7 +22,7 @@ from string import ascii_uppercase
 import tomli_w
 from pydantic import BaseModel, Field, ValidationError
 
-from specs.model import REQ_ID_RE, Spec
+from charter.specs.model import REQ_ID_RE, Spec
 
 REGISTER_NAME = ".ids.toml"
 PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
-from specs.model import Finding, Severity, Spec, SpecFile
-from specs.parser import parse_bytes
+from charter.specs.model import Finding, Severity, Spec, SpecFile
+from charter.specs.parser import parse_bytes
 
 SPEC_SUFFIX = ".md"
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from specs.model import (
+from charter.specs.model import (
     KEYWORD_RE,
     Finding,
     Prose,

@@ -9,7 +9,7 @@ numbers aside) for every model the validator accepts, and canonical text round-t
 
 from __future__ import annotations
 
-from specs.model import Prose, Provenance, ProvenanceKind, Requirement, SpecFile
+from charter.specs.model import Prose, Provenance, ProvenanceKind, Requirement, SpecFile
 
 INDENT = "  "
 PROVENANCE_PREFIX = INDENT + "> "

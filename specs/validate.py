@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from specs.loader import load_spec_dir
-from specs.model import (
+from charter.specs.loader import load_spec_dir
+from charter.specs.model import (
     KEYWORD_RE,
     MSG_ID_RE,
     REQ_ID_RE,
@@ -30,8 +30,8 @@ from specs.model import (
     Spec,
     SpecFile,
 )
-from specs.parser import prose_break
-from specs.render import PROVENANCE_PREFIX, render_provenance, requirement_head
+from charter.specs.parser import prose_break
+from charter.specs.render import PROVENANCE_PREFIX, render_provenance, requirement_head
 
 MessageText = Callable[[str], str | None]
 

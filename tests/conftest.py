@@ -69,9 +69,9 @@ def run_charter(
     full_env.update(env or {})
     data = input.encode() if isinstance(input, str) else input
     proc = subprocess.run(
-        # -P: don't put cwd on sys.path, or a workspace's `specs/` and `transcripts/` dirs would
-        # shadow the packages of the same names (as with the `charter` console script).
-        [sys.executable, "-P", "-m", "app.cli", *args],
+        # Run from inside the workspace on purpose: its `specs/` and `transcripts/` folders must
+        # not shadow Charter's packages, which live under the `charter` namespace.
+        [sys.executable, "-m", "charter.app.cli", *args],
         cwd=cwd,
         input=data,
         # CI runs with no standard input: never let a command wait on an inherited one.
@@ -98,7 +98,7 @@ def workspace(tmp_path: Path) -> Iterator[Path]:
 
     Made in-process (what `charter init` calls); tests/test_init.py covers the command itself.
     """
-    from app.workspace import init_workspace
+    from charter.app.workspace import init_workspace
 
     root = tmp_path / "ws"
     root.mkdir()

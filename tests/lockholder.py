@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.lock import LockedError, WorkspaceLock
+from charter.app.lock import LockedError, WorkspaceLock
 
 
 def main(workspace: str, purpose: str) -> int:

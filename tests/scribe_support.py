@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from app.config import load_config, write_config
+from charter.app.config import load_config, write_config
 from tests.conftest import Result
 
 TELEMETRY = """# Telemetry service
@@ -112,7 +112,7 @@ def cli(
     """Run the real `charter` CLI in-process (Typer's runner) from `root`: fast, same code path."""
     from typer.testing import CliRunner
 
-    from app.cli import cli as root_cli
+    from charter.app.cli import cli as root_cli
 
     runner = CliRunner()
     with contextlib.chdir(root):

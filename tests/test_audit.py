@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
-from graphs.audit import load_findings, revision_key, unresolved_errors
-from specs import Change, ChangeKind, CommitMessage, Intent, commit_spec_change
+from charter.app.cli import cli
+from charter.graphs.audit import load_findings, revision_key, unresolved_errors
+from charter.specs import Change, ChangeKind, CommitMessage, Intent, commit_spec_change
+from charter.transcripts import Ledger
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM, ScriptedReply
-from transcripts import Ledger
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audit"
 SESSION = "s-20261121-01"

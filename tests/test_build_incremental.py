@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from charter.app.cli import cli
 from tests.buildkit import (
     Script,
     builds,
@@ -161,7 +161,7 @@ def test_resume_after_sigkill_redoes_no_finished_task(workspace: Path, llm: Fake
     llm.handler(script)
     env = {**os.environ, **llm.env()}
     proc = subprocess.Popen(
-        [sys.executable, "-P", "-m", "app.cli", "build"],
+        [sys.executable, "-m", "charter.app.cli", "build"],
         cwd=workspace,
         env=env,
         stdout=subprocess.DEVNULL,

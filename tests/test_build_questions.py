@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from charter.transcripts import Ledger
 from tests.buildkit import Script, builds, commit_spec, record, result, spec_text, task
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM
-from transcripts import Ledger
 
 SPEC = {
     "app.md": spec_text(

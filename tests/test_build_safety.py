@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphs.build import PathRefused, check_path, write_files
+from charter.graphs.build import PathRefused, check_path, write_files
+from charter.transcripts import Ledger
 from tests.buildkit import Script, builds, commit_spec, record, result, set_build, spec_text, task
 from tests.conftest import run_charter
 from tests.fakellm import FAKE_KEY, FakeLLM
-from transcripts import Ledger
 
 SPEC = {
     "app.md": spec_text(

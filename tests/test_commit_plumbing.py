@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from specs import CommitMessage, NothingToCommitError, commit_spec_change
+from charter.specs import CommitMessage, NothingToCommitError, commit_spec_change
 
 SPEC = "specs/telemetry.md"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from specs import (
+from charter.specs import (
     Change,
     ChangeKind,
     CommitMessage,
@@ -22,8 +22,8 @@ from specs import (
     parse_trailers,
     render_commit_message,
 )
+from charter.transcripts import Ledger
 from tests.conftest import run_charter
-from transcripts import Ledger
 
 SESSION = "s-20261121-01"
 SPEC = "specs/telemetry.md"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config, load_config, write_config
+from charter.app.config import Config, load_config, write_config
 from tests.conftest import run_charter
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from agents import ModelFactory
-from app.workspace import open_workspace
-from graphs.build import BuildQuestion
-from graphs.intent import IntentError, IntentSession
+from charter.agents import ModelFactory
+from charter.app.workspace import open_workspace
+from charter.graphs.build import BuildQuestion
+from charter.graphs.intent import IntentError, IntentSession
 from tests.fakellm import FakeLLM
 from tests.scribe_support import (
     TELEMETRY,
@@ -417,7 +417,7 @@ def test_interrupted_accept_is_finished_on_retry(
     session: IntentSession, workspace: Path, llm: FakeLLM
 ) -> None:
     """An accept that failed at the commit (detached HEAD) stays pending and completes later."""
-    from specs import HistoryError
+    from charter.specs import HistoryError
 
     llm.tool_call("propose_change", proposal("more", add("The service MUST do more.")))
     session.say("more")

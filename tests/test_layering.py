@@ -20,6 +20,11 @@ ALLOWED: dict[str, set[str]] = {
 }
 
 
+def project_name(module: str) -> str:
+    """`charter.specs.model` -> `specs.model`; anything outside the namespace stays as it is."""
+    return module.removeprefix("charter.") if module.startswith("charter.") else module
+
+
 def imported_packages(path: Path) -> set[str]:
     """The project packages a module imports, anywhere in its body."""
     found: set[str] = set()
@@ -30,7 +35,7 @@ def imported_packages(path: Path) -> set[str]:
             names = [node.module]
         else:
             continue
-        found.update(n.split(".")[0] for n in names if n.split(".")[0] in PACKAGES)
+        found.update(top for n in names if (top := project_name(n).split(".")[0]) in PACKAGES)
     return found
 
 
@@ -44,7 +49,7 @@ def deep_imports(path: Path, own: str) -> set[str]:
             names = [node.module]
         else:
             continue
-        for name in names:
+        for name in map(project_name, names):
             top, _, rest = name.partition(".")
             if top in PACKAGES and top != own and rest:
                 found.add(name)

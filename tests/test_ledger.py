@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from transcripts import MESSAGE_ID_RE, SESSION_ID_RE, Ledger, LedgerError, Record
+from charter.transcripts import MESSAGE_ID_RE, SESSION_ID_RE, Ledger, LedgerError, Record
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSION = "s-20261121-01"
@@ -240,7 +240,7 @@ def test_threads_and_instances_share_one_counter(tmp_path: Path) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from transcripts import Ledger
+from charter.transcripts import Ledger
 root = Path(sys.argv[1])
 ledger = Ledger(root / "transcripts", root / ".charter" / "state.db", state_dir=root / ".charter")
 i = 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.lock import LockedError, LockInfo, WorkspaceLock, lock_holder
+from charter.app.lock import LockedError, LockInfo, WorkspaceLock, lock_holder
 from tests.conftest import ROOT, run_charter
 
 HELD_RE = (

@@ -14,7 +14,7 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agents import (
+from charter.agents import (
     ModelCallError,
     ModelConfigError,
     ModelFactory,
@@ -26,7 +26,7 @@ from agents import (
     invoke_structured,
     read_usage,
 )
-from app.config import Config
+from charter.app.config import Config
 from tests.fakellm import FAKE_KEY, FakeLLM
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -225,7 +225,7 @@ def test_missing_model_config_says_what_to_set(workspace: Path) -> None:
 
 def test_locked_workspace_exits_3(workspace: Path, llm: FakeLLM) -> None:
     """Another writer holds the lock: exit 3 naming it, nothing recorded."""
-    from app.lock import WorkspaceLock
+    from charter.app.lock import WorkspaceLock
 
     with WorkspaceLock(workspace / ".charter").acquire("test holder"):
         said = _say(workspace, llm, "hello")

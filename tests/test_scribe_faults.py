@@ -107,7 +107,7 @@ def test_sigkill_with_a_pending_proposal_then_next_start_accepts(
     # `accept --edit` holds the lock and waits in the editor: kill it (and its editor) there.
     env = {**os.environ, **llm.env(), "EDITOR": "sleep 600", "VISUAL": ""}
     proc = subprocess.Popen(
-        [sys.executable, "-P", "-m", "app.cli", "accept", "--edit"],
+        [sys.executable, "-m", "charter.app.cli", "accept", "--edit"],
         cwd=workspace,
         env=env,
         start_new_session=True,

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specs import (
+from charter.specs import (
     Prose,
     Provenance,
     ProvenanceKind,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.workspace import open_workspace
+from charter.app.workspace import open_workspace
+from charter.transcripts import Ledger, Record
 from tests.conftest import run_charter
-from transcripts import Ledger, Record
 
 TYPED = 'it takes batches of events as JSON\r\nand rejects "anything" else\t  \n  👍🏽 שלום'
 

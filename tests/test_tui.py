@@ -16,16 +16,16 @@ from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import OptionList, RichLog, Static
 
-from agents.settings import Price
-from app.config import load_config, write_config
-from app.tui.app import CharterApp
-from app.tui.commands import CharterCommands
-from app.tui.screens.dialogs import EditProposal, SessionPicker
-from app.tui.screens.setup import SetupScreen
-from app.tui.widgets.builds import BuildsPane
-from app.tui.widgets.chat import UserMessage
-from app.tui.widgets.chat_input import ChatInput
-from app.tui.widgets.status_bar import StatusBar
+from charter.agents.settings import Price
+from charter.app.config import load_config, write_config
+from charter.app.tui.app import CharterApp
+from charter.app.tui.commands import CharterCommands
+from charter.app.tui.screens.dialogs import EditProposal, SessionPicker
+from charter.app.tui.screens.setup import SetupScreen
+from charter.app.tui.widgets.builds import BuildsPane
+from charter.app.tui.widgets.chat import UserMessage
+from charter.app.tui.widgets.chat_input import ChatInput
+from charter.app.tui.widgets.status_bar import StatusBar
 from tests.buildkit import Script, result, task
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM

@@ -12,10 +12,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static
 
-from app.tui.app import CharterApp
-from app.tui.commands import CharterCommands
-from app.tui.widgets.audit import AuditPane
-from app.tui.widgets.review_card import ReviewCard
+from charter.app.tui.app import CharterApp
+from charter.app.tui.commands import CharterCommands
+from charter.app.tui.widgets.audit import AuditPane
+from charter.app.tui.widgets.review_card import ReviewCard
 from tests.fakellm import FakeLLM
 from tests.tui_support import (
     CONTRADICTION,

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, OptionList, TextArea
 
-from app.tui.app import CharterApp
-from app.tui.screens.build_browser import BuildBrowser
-from app.tui.screens.main import BUILD_POLL_SECONDS
-from app.tui.widgets.builds import BuildsPane
+from charter.app.tui.app import CharterApp
+from charter.app.tui.screens.build_browser import BuildBrowser
+from charter.app.tui.screens.main import BUILD_POLL_SECONDS
+from charter.app.tui.widgets.builds import BuildsPane
 from tests.buildkit import Script, result, task
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from agents import ModelFactory
-from app.tui.app import CharterApp
-from app.tui.widgets.chat_input import ChatInput
-from app.workspace import open_workspace
-from graphs.intent import IntentSession
+from charter.agents import ModelFactory
+from charter.app.tui.app import CharterApp
+from charter.app.tui.widgets.chat_input import ChatInput
+from charter.app.workspace import open_workspace
+from charter.graphs.intent import IntentSession
 from tests.fakellm import FakeLLM
 from tests.tui_support import add_item, fix_git_dates, make_workspace, proposal
 

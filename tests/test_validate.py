@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from specs import (
+from charter.specs import (
     MAX_FILE_BYTES,
     IdRegister,
     IdRegisterError,
@@ -32,8 +32,8 @@ from specs import (
     validate,
     validate_dir,
 )
+from charter.transcripts import Ledger
 from tests.conftest import run_charter
-from transcripts import Ledger
 
 FINDINGS = Path(__file__).parent / "fixtures" / "specs" / "findings"
 E, W = "ERROR", "WARNING"

@@ -23,14 +23,14 @@ from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from app.config import load_config, write_config
-from app.tui.app import CharterApp
-from app.tui.screens.dialogs import TextPrompt
-from app.tui.screens.main import MainScreen
-from app.tui.widgets.review_card import ReviewCard
-from app.workspace import init_workspace
+from charter.app.config import load_config, write_config
+from charter.app.tui.app import CharterApp
+from charter.app.tui.screens.dialogs import TextPrompt
+from charter.app.tui.screens.main import MainScreen
+from charter.app.tui.widgets.review_card import ReviewCard
+from charter.app.workspace import init_workspace
+from charter.transcripts import Ledger
 from tests.fakellm import FakeLLM, ScriptedReply
-from transcripts import Ledger
 
 SIZE = (120, 40)
 SESSION = "s-20260101-01"

@@ -4,9 +4,9 @@ Public surface: `Ledger` (append, read, search, sessions, reindex), the `Record`
 read/search result models, and `LedgerError` for refused operations.
 """
 
-from transcripts.jsonl import read_session
-from transcripts.ledger import Ledger
-from transcripts.model import (
+from charter.transcripts.jsonl import read_session
+from charter.transcripts.ledger import Ledger
+from charter.transcripts.model import (
     MESSAGE_ID_RE,
     ROLES,
     SESSION_ID_RE,

@@ -22,8 +22,8 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError, Table
 
-from transcripts.jsonl import Appended, FileState, read_session
-from transcripts.model import (
+from charter.transcripts.jsonl import Appended, FileState, read_session
+from charter.transcripts.model import (
     Hit,
     LedgerProblem,
     Record,
@@ -32,8 +32,8 @@ from transcripts.model import (
     SessionRead,
     message_number,
 )
-from transcripts.sessions import SUFFIX, list_sessions, session_key, session_path
-from transcripts.snippet import make_snippet, query_terms
+from charter.transcripts.sessions import SUFFIX, list_sessions, session_key, session_path
+from charter.transcripts.snippet import make_snippet, query_terms
 
 MESSAGES = "messages"
 FILES = "messages_files"

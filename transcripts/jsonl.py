@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from transcripts.model import LedgerProblem, Record, SessionRead, message_number
+from charter.transcripts.model import LedgerProblem, Record, SessionRead, message_number
 
 _CHUNK = 64 * 1024
 # A torn line still starts with its ID (the first key): never hand that number out again.

@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from transcripts.index import LedgerIndex
-from transcripts.jsonl import append_line, last_number, read_session
-from transcripts.model import (
+from charter.transcripts.index import LedgerIndex
+from charter.transcripts.jsonl import append_line, last_number, read_session
+from charter.transcripts.model import (
     LINKS,
     MESSAGE_ID_RE,
     ROLES,
@@ -35,7 +35,7 @@ from transcripts.model import (
     message_id,
     now_ts,
 )
-from transcripts.sessions import (
+from charter.transcripts.sessions import (
     CurrentSession,
     check_session_id,
     list_sessions,

@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from transcripts.model import SESSION_ID_RE, LedgerError
+from charter.transcripts.model import SESSION_ID_RE, LedgerError
 
 SUFFIX = ".jsonl"
 STATE_FILE = "session"

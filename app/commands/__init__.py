@@ -14,9 +14,9 @@ def register_all(cli: typer.Typer) -> None:
     """Mount every command module that exists onto the root app."""
     for name in MODULES:
         try:
-            module = importlib.import_module(f"app.commands.{name}")
+            module = importlib.import_module(f"charter.app.commands.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"app.commands.{name}":
+            if exc.name != f"charter.app.commands.{name}":
                 raise
             continue
         module.register(cli)

@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
-from app.audit_run import spec_prefix, validation_errors
-from app.commands.common import dump, fail, open_ws, out
+from charter.app.audit_run import spec_prefix, validation_errors
+from charter.app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
     import click
 
-    from agents import ModelFactory
-    from app.workspace import Workspace
-    from graphs.audit import AuditFinding, AuditResult
-    from specs import Finding
+    from charter.agents import ModelFactory
+    from charter.app.workspace import Workspace
+    from charter.graphs.audit import AuditFinding, AuditResult
+    from charter.specs import Finding
 
 
 class _AuditGroup(TyperGroup):
@@ -68,8 +68,8 @@ def register(cli: typer.Typer) -> None:
 
 def _spec_files(ws: Workspace, rev: str | None) -> dict[str, bytes]:
     """The spec's Markdown files (path relative to the spec dir → bytes), from REV or the disk."""
-    from graphs.audit import spec_dir_files
-    from specs import HistoryError, spec_files_at
+    from charter.graphs.audit import spec_dir_files
+    from charter.specs import HistoryError, spec_files_at
 
     if rev is None:
         return spec_dir_files(ws.spec_dir)
@@ -81,8 +81,8 @@ def _spec_files(ws: Workspace, rev: str | None) -> dict[str, bytes]:
 
 def _factory(ws: Workspace) -> tuple[ModelFactory, str]:
     """The model factory and the auditor's model name, or exit 2 saying what to set."""
-    from agents import ModelConfigError
-    from app.audit_run import auditor_factory
+    from charter.agents import ModelConfigError
+    from charter.app.audit_run import auditor_factory
 
     try:
         return auditor_factory(ws)
@@ -128,9 +128,9 @@ def _report_invalid(errors: list[Finding], prefix: str, rev: str | None, as_json
 
 def _run_audit(ws: Workspace, files: dict[str, bytes], rev: str | None) -> AuditResult:
     """Run the audit graph on the workspace's inputs; model errors exit."""
-    from agents import ModelCallError, ModelConfigError
-    from app.audit_run import audit_request
-    from graphs.audit import run_audit
+    from charter.agents import ModelCallError, ModelConfigError
+    from charter.app.audit_run import audit_request
+    from charter.graphs.audit import run_audit
 
     factory, model_name = _factory(ws)
     request = audit_request(ws, files, factory, model_name, rev)
@@ -150,7 +150,7 @@ def audit_command(
     as_json: bool = typer.Option(False, "--json", help="Print the findings as one JSON object."),
 ) -> None:
     """Audit the spec: contradictions, ambiguity, gaps, missing complements, intent drift."""
-    from specs import Severity
+    from charter.specs import Severity
 
     ws = open_ws()
     prefix = spec_prefix(ws)
@@ -203,7 +203,7 @@ def fix_command(
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Hand a finding to the scribe: its proposal is reviewed like any other, never applied."""
-    from graphs.audit import find_finding, load_run, revision_key
+    from charter.graphs.audit import find_finding, load_run, revision_key
 
     ws = open_ws()
     prefix = spec_prefix(ws)
@@ -224,11 +224,11 @@ def fix_command(
 
 def _fix(ws: Workspace, revision: str, finding: AuditFinding, prefix: str, as_json: bool) -> Any:
     """Run the scribe turn for a finding under the workspace lock."""
-    from agents import ModelCallError, ModelConfigError
-    from app.lock import LockedError, WorkspaceLock
-    from app.sessions import open_intent_session
-    from graphs.audit import request_fix
-    from graphs.intent import IntentError
+    from charter.agents import ModelCallError, ModelConfigError
+    from charter.app.lock import LockedError, WorkspaceLock
+    from charter.app.sessions import open_intent_session
+    from charter.graphs.audit import request_fix
+    from charter.graphs.intent import IntentError
 
     try:
         session = open_intent_session(ws, need_model=True)
@@ -259,7 +259,7 @@ def _fix(ws: Workspace, revision: str, finding: AuditFinding, prefix: str, as_js
 
 def _print_fix(outcome: Any, finding_id: str, as_json: bool) -> None:
     """Show the scribe's answer to a fix request and exit with its code."""
-    from graphs.intent import render_proposal
+    from charter.graphs.intent import render_proposal
 
     if as_json:
         dump({"finding": finding_id, "outcome": outcome.model_dump(mode="json")})

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from app.commands.common import dump, fail, open_ws
+from charter.app.commands.common import dump, fail, open_ws
 
 if TYPE_CHECKING:
-    from app.workspace import Workspace
-    from graphs.build import BuildEvent, BuildOutcome, BuildQuestion, BuildRecord
+    from charter.app.workspace import Workspace
+    from charter.graphs.build import BuildEvent, BuildOutcome, BuildQuestion, BuildRecord
 
 
 def register(cli: typer.Typer) -> None:
@@ -89,8 +89,8 @@ def build_command(
     as_json: bool = typer.Option(False, "--json", help="Print a final summary as JSON."),
 ) -> None:
     """Build the spec at REV in .charter/builds/<id>/ (isolated: sees only that commit)."""
-    from agents import ModelError
-    from graphs.build import (
+    from charter.agents import ModelError
+    from charter.graphs.build import (
         BuildBusyError,
         BuildInputError,
         BuildRequest,
@@ -149,8 +149,8 @@ def _audit_gate(ws: Workspace, rev: str, *, force: bool) -> list[str]:
 
     Read here, in the app, because the builder itself never opens `state.db`.
     """
-    from graphs.audit import unresolved_errors
-    from specs import HistoryError, spec_files_at
+    from charter.graphs.audit import unresolved_errors
+    from charter.specs import HistoryError, spec_files_at
 
     try:
         files = spec_files_at(ws.root, rev, ws.spec_dir)
@@ -267,7 +267,7 @@ def builds_command(
     as_json: bool = typer.Option(False, "--json", help="Print the builds as JSON."),
 ) -> None:
     """List builds: id, revision, status, duration, tokens."""
-    from graphs.build import list_builds, shown_status
+    from charter.graphs.build import list_builds, shown_status
 
     ws = open_ws()
     rows = [_row(r, shown_status(ws.builds_dir, r).value) for r in list_builds(ws.builds_dir)]
@@ -289,7 +289,7 @@ def builds_command(
 
 def _answered(ws: Workspace) -> set[str]:
     """IDs of questions that have an answer record in the ledger."""
-    from transcripts import Ledger, LedgerError
+    from charter.transcripts import Ledger, LedgerError
 
     if not ws.transcripts_dir.is_dir():
         return set()
@@ -309,7 +309,7 @@ def questions_command(
     show_all: bool = typer.Option(False, "--all", help="Include answered questions."),
 ) -> None:
     """List the builder's open questions (answer one with `charter answer QID TEXT`)."""
-    from graphs.build import list_questions
+    from charter.graphs.build import list_questions
 
     ws = open_ws()
     answered = _answered(ws)

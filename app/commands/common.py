@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from app.workspace import Workspace
+    from charter.app.workspace import Workspace
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -36,8 +36,8 @@ def dump(doc: Any) -> None:
 
 def open_ws() -> Workspace:
     """The workspace around the current directory, or exit 2 with the reason."""
-    from app.config import ConfigError
-    from app.workspace import WorkspaceError, open_workspace
+    from charter.app.config import ConfigError
+    from charter.app.workspace import WorkspaceError, open_workspace
 
     try:
         return open_workspace()

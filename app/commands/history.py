@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from app.commands.common import dump, fail, open_ws, out
+from charter.app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
-    from app.why import WhyReport
-    from specs import CommitInfo
+    from charter.app.why import WhyReport
+    from charter.specs import CommitInfo
 
 
 def register(cli: typer.Typer) -> None:
@@ -51,7 +51,7 @@ def log_command(
     limit: int | None = typer.Option(None, "-n", "--max-count", min=1, help="Show at most N."),
 ) -> None:
     """List the commits that changed the spec, newest first, with the intent they carry."""
-    from specs import HistoryError, spec_log
+    from charter.specs import HistoryError, spec_log
 
     ws = open_ws()
     try:
@@ -71,7 +71,7 @@ def show_command(
     rev: str = typer.Argument(..., help="A commit (sha, branch, HEAD~2, …)."),
 ) -> None:
     """Show one commit: its message (with the verbatim intent) and the diff of the spec."""
-    from specs import HistoryError, show_commit
+    from charter.specs import HistoryError, show_commit
 
     ws = open_ws()
     try:
@@ -88,8 +88,8 @@ def why_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Explain a requirement: its text, provenance, the user's words and its commits."""
-    from app.why import UnknownRequirementError, explain, normalise_id
-    from specs import HistoryError
+    from charter.app.why import UnknownRequirementError, explain, normalise_id
+    from charter.specs import HistoryError
 
     ws = open_ws()
     wanted = normalise_id(req_id)

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from app.commands.common import dump, fail, open_ws, out
+from charter.app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
-    from app.workspace import Workspace
-    from graphs.intent import IntentSession, PendingProposal, TurnOutcome
+    from charter.app.workspace import Workspace
+    from charter.graphs.intent import IntentSession, PendingProposal, TurnOutcome
 
 T = TypeVar("T")
 
@@ -74,8 +74,8 @@ def _read_text(value: str, what: str) -> str:
 
 def _open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
     """An IntentSession on the workspace; without `need_model` a missing model is tolerated."""
-    from agents import ModelConfigError
-    from app.sessions import open_intent_session
+    from charter.agents import ModelConfigError
+    from charter.app.sessions import open_intent_session
 
     try:
         return open_intent_session(ws, need_model=need_model)
@@ -86,7 +86,7 @@ def _open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
 @contextmanager
 def _locked(ws: Workspace, purpose: str) -> Iterator[None]:
     """Hold the workspace lock, or exit 3 naming its holder."""
-    from app.lock import LockedError, WorkspaceLock
+    from charter.app.lock import LockedError, WorkspaceLock
 
     try:
         lock = WorkspaceLock(ws.lock_path).acquire(purpose)
@@ -100,10 +100,10 @@ def _locked(ws: Workspace, purpose: str) -> Iterator[None]:
 
 def _guard(fn: Callable[[], T]) -> T:
     """Run a session call, mapping refusals and failures to one line and an exit code."""
-    from agents import ModelCallError, ModelConfigError
-    from graphs.intent import IntentError
-    from specs import HistoryError, IdRegisterError
-    from transcripts import LedgerError
+    from charter.agents import ModelCallError, ModelConfigError
+    from charter.graphs.intent import IntentError
+    from charter.specs import HistoryError, IdRegisterError
+    from charter.transcripts import LedgerError
 
     try:
         return fn()
@@ -119,7 +119,7 @@ def _guard(fn: Callable[[], T]) -> T:
 
 def _print_outcome(outcome: TurnOutcome, streamed: bool, as_json: bool) -> None:
     """Show a turn's outcome and exit with its code."""
-    from graphs.intent import render_proposal
+    from charter.graphs.intent import render_proposal
 
     if as_json:
         dump(outcome.model_dump(mode="json"))
@@ -217,7 +217,7 @@ def pending_command(
     as_json: bool = typer.Option(False, "--json", help="Print the proposal as JSON."),
 ) -> None:
     """Show the proposal waiting for review in the current session (exit 1 if none)."""
-    from graphs.intent import render_proposal
+    from charter.graphs.intent import render_proposal
 
     session = _open_session(open_ws(), need_model=False)
     try:
@@ -335,7 +335,7 @@ def confirm_command(
     as_json: bool = typer.Option(False, "--json", help="Print the commit as JSON."),
 ) -> None:
     """Confirm an inferred requirement: recorded verbatim and committed."""
-    from specs import REQ_ID_RE
+    from charter.specs import REQ_ID_RE
 
     if not REQ_ID_RE.match(req_id):
         raise fail(f"{req_id!r} is not a requirement ID like ING-2", 2)

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from app.audit_run import spec_prefix as spec_dir_label
-from app.commands.common import open_ws
+from charter.app.audit_run import spec_prefix as spec_dir_label
+from charter.app.commands.common import open_ws
 
 if TYPE_CHECKING:
-    from specs import Finding
+    from charter.specs import Finding
 
 
 def register(cli: typer.Typer) -> None:
@@ -39,8 +39,8 @@ def validate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the findings as one JSON object."),
 ) -> None:
     """Validate the spec: IDs, keywords, provenance, quotes against the ledger, references."""
-    from specs import Severity, load_spec_dir, merge_findings, validate
-    from transcripts import Ledger
+    from charter.specs import Severity, load_spec_dir, merge_findings, validate
+    from charter.transcripts import Ledger
 
     ws = open_ws()
     spec_prefix = PurePosixPath(spec_dir_label(ws))

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from app.commands.common import fail, open_ws, out
+from charter.app.commands.common import fail, open_ws, out
 
 if TYPE_CHECKING:
-    from transcripts import Ledger, Record
+    from charter.transcripts import Ledger, Record
 
 transcript_app = typer.Typer(
     name="transcript",
@@ -34,7 +34,7 @@ def register(cli: typer.Typer) -> None:
 
 def _open_ledger() -> Ledger:
     """The ledger of the workspace around the current directory (exit 2 outside one)."""
-    from transcripts import Ledger
+    from charter.transcripts import Ledger
 
     ws = open_ws()
     return Ledger(ws.transcripts_dir, ws.state_db, state_dir=ws.state_dir)
@@ -61,7 +61,7 @@ def search(
     ),
 ) -> None:
     """Full-text search over every message of every session, newest first."""
-    from transcripts import LedgerError
+    from charter.transcripts import LedgerError
 
     ledger = _open_ledger()
     try:
@@ -87,7 +87,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of records."),
 ) -> None:
     """Print a session's records verbatim, user text exactly as typed."""
-    from transcripts import LedgerError
+    from charter.transcripts import LedgerError
 
     ledger = _open_ledger()
     try:
@@ -109,7 +109,7 @@ def show(
 
 def reindex() -> None:
     """Rebuild the ledger index from the JSONL files and print what was read."""
-    from transcripts import LedgerError
+    from charter.transcripts import LedgerError
 
     ledger = _open_ledger()
     try:

@@ -19,7 +19,7 @@ def open_tui(start: Path | None = None) -> None:
     # them, so it is paused while they load and they are moved out of its way afterwards.
     gc.disable()
     try:
-        from app.tui.app import CharterApp
+        from charter.app.tui.app import CharterApp
     finally:
         gc.freeze()
         gc.enable()

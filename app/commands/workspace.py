@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from app.commands.common import dump, fail
+from charter.app.commands.common import dump, fail
 
 if TYPE_CHECKING:
-    from app.workspace import InitResult, Workspace
+    from charter.app.workspace import InitResult, Workspace
 
 
 def register(cli: typer.Typer) -> None:
@@ -30,8 +30,8 @@ def init_command(
     as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON."),
 ) -> None:
     """Make DIR a Charter workspace: git repo, spec and transcripts dirs, charter.toml."""
-    from app.lock import LockedError
-    from app.workspace import WorkspaceError, init_workspace
+    from charter.app.lock import LockedError
+    from charter.app.workspace import WorkspaceError, init_workspace
 
     try:
         result = init_workspace(Path(directory))
@@ -70,8 +70,8 @@ def status_command(
     as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
 ) -> None:
     """Show the workspace: branch, HEAD, spec files and requirements, sessions, lock holder."""
-    from app.config import ConfigError
-    from app.workspace import WorkspaceError, open_workspace
+    from charter.app.config import ConfigError
+    from charter.app.workspace import WorkspaceError, open_workspace
 
     try:
         ws = open_workspace()
@@ -86,9 +86,9 @@ def status_command(
 
 def _status(ws: Workspace) -> dict[str, Any]:
     """Gather the status document (read-only: no lock, no git writes)."""
-    from app.lock import lock_holder
-    from specs import HistoryError, load_spec_dir, repo_head
-    from transcripts import Ledger
+    from charter.app.lock import lock_holder
+    from charter.specs import HistoryError, load_spec_dir, repo_head
+    from charter.transcripts import Ledger
 
     try:
         head = repo_head(ws.root).model_dump(mode="json")

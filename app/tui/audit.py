@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.tui.backend import Backend
-from app.tui.serial import SerialThread
-from app.tui.views import AuditView, EvidenceView, FindingView
+from charter.app.tui.backend import Backend
+from charter.app.tui.serial import SerialThread
+from charter.app.tui.views import AuditView, EvidenceView, FindingView
 
 if TYPE_CHECKING:
-    from graphs.audit import AuditFinding, AuditRun
-    from specs import Finding
+    from charter.graphs.audit import AuditFinding, AuditRun
+    from charter.specs import Finding
 
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ class AuditRunner:
 
     def __init__(self, backend: Backend) -> None:
         """Audits of `backend`'s workspace; runs happen on their own thread."""
-        from app.audit_run import spec_prefix
+        from charter.app.audit_run import spec_prefix
 
         self.backend = backend
         self.prefix = spec_prefix(backend.workspace)
@@ -78,7 +78,7 @@ class AuditRunner:
 
     def _view(self, revision: str, run: AuditRun | None, cached: int | None = None) -> AuditView:
         """Remember the run's findings and build the pane's view of it."""
-        from graphs.audit import load_fixes
+        from charter.graphs.audit import load_fixes
 
         self.revision = revision
         if run is None:
@@ -102,7 +102,7 @@ class AuditRunner:
 
     def stored(self) -> AuditView:
         """The stored audit of the working tree's spec (never a model call); blocking."""
-        from graphs.audit import load_run, revision_key, spec_dir_files
+        from charter.graphs.audit import load_run, revision_key, spec_dir_files
 
         ws = self.backend.workspace
         revision = revision_key(spec_dir_files(ws.spec_dir))
@@ -114,9 +114,9 @@ class AuditRunner:
         Raises AuditRefused when the spec does not validate or no model is configured, and the
         model layer's errors (they carry a `user_message`) when the endpoint fails.
         """
-        from agents import ModelConfigError
-        from app.audit_run import audit_request, auditor_factory, validation_errors
-        from graphs.audit import run_audit, spec_dir_files
+        from charter.agents import ModelConfigError
+        from charter.app.audit_run import audit_request, auditor_factory, validation_errors
+        from charter.graphs.audit import run_audit, spec_dir_files
 
         ws = self.backend.workspace
         files = spec_dir_files(ws.spec_dir)

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.tui.serial import SerialThread
-from app.tui.views import CommitDetailView, CommitView, MessageView, SessionView
-from app.workspace import Workspace
+from charter.app.tui.serial import SerialThread
+from charter.app.tui.views import CommitDetailView, CommitView, MessageView, SessionView
+from charter.app.workspace import Workspace
 
 if TYPE_CHECKING:
-    from specs import Finding, Spec
-    from transcripts import Ledger, Record
+    from charter.specs import Finding, Spec
+    from charter.transcripts import Ledger, Record
 
 T = TypeVar("T")
 
@@ -150,7 +150,7 @@ class Backend:
     def ledger(self) -> Ledger:
         """The workspace's ledger (created on first use, on the I/O thread)."""
         if self._ledger is None:
-            from transcripts import Ledger
+            from charter.transcripts import Ledger
 
             ws = self.workspace
             self._ledger = Ledger(ws.transcripts_dir, ws.state_db, state_dir=ws.state_dir)
@@ -172,7 +172,7 @@ class Backend:
     def session_tail(self, session: str, at_least: int) -> ChatSlice:
         """The last records of a session (at least `at_least` when it has them), read from the
         end of its file so a 10,000-message session opens as fast as a short one."""
-        from transcripts import read_session
+        from charter.transcripts import read_session
 
         path = self.session_file(session)
         try:
@@ -203,7 +203,7 @@ class Backend:
 
     def session_since(self, session: str, offset: int) -> ChatSlice:
         """The records written to a session file from `offset` on (what a turn added)."""
-        from transcripts import read_session
+        from charter.transcripts import read_session
 
         read = read_session(self.session_file(session), offset)
         return ChatSlice([message_view(r) for r in read.records], offset, read.end_offset)
@@ -237,14 +237,14 @@ class Backend:
 
     def spec(self) -> SpecSnapshot:
         """Parse the working-tree spec (findings are the parser's only; see `findings`)."""
-        from specs import load_spec_dir
+        from charter.specs import load_spec_dir
 
         spec, parse_findings = load_spec_dir(self.workspace.spec_dir)
         return SpecSnapshot(spec, parse_findings)
 
     def findings(self, snapshot: SpecSnapshot) -> list[Finding]:
         """Validate a parsed spec, quotes checked verbatim against the ledger."""
-        from specs import merge_findings, validate
+        from charter.specs import merge_findings, validate
 
         return merge_findings(
             snapshot.findings, validate(snapshot.spec, message_text=self.ledger().user_text)
@@ -297,21 +297,21 @@ class Backend:
 
     def commits(self, limit: int = 500) -> list[CommitView]:
         """Spec commits, newest first."""
-        from specs import spec_log
+        from charter.specs import spec_log
 
         ws = self.workspace
         return [commit_view(c) for c in spec_log(ws.root, ws.spec_dir, limit=limit)]
 
     def requirement_commits(self, req_id: str) -> list[CommitView]:
         """The commits that touched one requirement, newest first."""
-        from specs import requirement_history
+        from charter.specs import requirement_history
 
         ws = self.workspace
         return [commit_view(c) for c in requirement_history(ws.root, ws.spec_dir, req_id)]
 
     def commit_detail(self, sha: str) -> CommitDetailView:
         """A commit's full message and diff."""
-        from specs import show_commit
+        from charter.specs import show_commit
 
         detail = show_commit(self.workspace.root, sha, self.workspace.spec_dir)
         return CommitDetailView(
@@ -322,13 +322,13 @@ class Backend:
 
     def model_factory(self) -> Any:
         """The agents' ModelFactory for this workspace (imports the model libraries)."""
-        from app.sessions import model_factory
+        from charter.app.sessions import model_factory
 
         return model_factory(self.workspace, env=self.env)
 
     def model_status(self) -> ModelStatus:
         """Resolve the scribe's model and say what is missing, without calling it."""
-        from agents import ModelConfigError
+        from charter.agents import ModelConfigError
 
         factory = self.model_factory()
         try:
@@ -359,7 +359,7 @@ class Backend:
 
     def usage_line(self, since: str) -> str:
         """`1,234 tokens · $0.0012` for the model calls since `since` (ISO time); "" if none."""
-        from agents import summarise_usage
+        from charter.agents import summarise_usage
 
         summary = summarise_usage(self.workspace.state_db, since=since)
         if not summary.calls:

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.tui.backend import Backend
-from app.tui.views import BuildTaskView, BuildView, CallView, QuestionView
+from charter.app.tui.backend import Backend
+from charter.app.tui.views import BuildTaskView, BuildView, CallView, QuestionView
 
 MAX_LISTED = 50
 BUILD_FILES = ("report.md", "plan.toml", "assumptions.md", "deviations.md", "questions.md")
@@ -130,7 +130,7 @@ class BuildRunner:
         builds_dir = self.backend.workspace.builds_dir
         if not builds_dir.is_dir():
             return []
-        from graphs.build import list_builds, shown_status
+        from charter.graphs.build import list_builds, shown_status
 
         return [
             build_view(r, shown_status(builds_dir, r).value)
@@ -142,7 +142,7 @@ class BuildRunner:
         builds_dir = self.backend.workspace.builds_dir
         if not builds_dir.is_dir():
             return []
-        from graphs.build import list_questions
+        from charter.graphs.build import list_questions
 
         return [
             QuestionView(id=q.id, build=q.build, task=q.task, text=q.text)
@@ -158,7 +158,7 @@ class BuildRunner:
 
     def list_calls(self, build_id: str) -> list[CallView]:
         """Every model call a build recorded, in the order made; blocking."""
-        from graphs.build import BuildDir
+        from charter.graphs.build import BuildDir
 
         calls = BuildDir(self.build_dir(build_id)).calls
         if not calls.is_dir():
@@ -178,7 +178,7 @@ class BuildRunner:
 
     def read_call(self, build_id: str, name: str) -> str:
         """One call as text (see `render_call`); blocking."""
-        from graphs.build import BuildDir
+        from charter.graphs.build import BuildDir
 
         path = BuildDir(self.build_dir(build_id)).calls / Path(name).name
         return render_call(path.name, json.loads(path.read_text(encoding="utf-8")))
@@ -190,11 +190,9 @@ class BuildRunner:
         return (self.build_dir(build_id) / name).read_text(encoding="utf-8", errors="replace")
 
     def command(self, rev: str) -> list[str]:
-        """`charter -C ROOT build REV`, run with this interpreter. `-P` keeps the working
-        directory off sys.path: a workspace's `specs/` and `transcripts/` directories would
-        otherwise shadow Charter's packages of the same names."""
+        """`charter -C ROOT build REV`, run with this interpreter."""
         root = str(self.backend.workspace.root)
-        return [sys.executable, "-P", "-m", "app.cli", "-C", root, "build", rev]
+        return [sys.executable, "-m", "charter.app.cli", "-C", root, "build", rev]
 
     async def run(self, rev: str, on_line: Callable[[str], None]) -> int:
         """Run `charter build REV`, passing each output line to `on_line`; return its exit code."""

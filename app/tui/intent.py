@@ -12,12 +12,12 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from app.tui.backend import Backend, session_views
-from app.tui.serial import SerialThread
-from app.tui.views import ItemView, ProposalView, SessionView, TurnResult
+from charter.app.tui.backend import Backend, session_views
+from charter.app.tui.serial import SerialThread
+from charter.app.tui.views import ItemView, ProposalView, SessionView, TurnResult
 
 if TYPE_CHECKING:
-    from graphs.intent import IntentSession
+    from charter.graphs.intent import IntentSession
 
 T = TypeVar("T")
 
@@ -138,7 +138,7 @@ class IntentClient:
 
     def _open(self) -> ProposalView | None:
         """Import the graph libraries, open the session, and return a pending proposal."""
-        from app.sessions import intent_session
+        from charter.app.sessions import intent_session
 
         factory = self.backend.model_factory()
         model_name = factory.resolve("scribe").name
@@ -199,7 +199,7 @@ class IntentClient:
     ) -> TurnResult:
         """Hand an audit finding to the scribe (`graphs.audit.request_fix`, as `charter audit
         fix` does): the request is an event record, the proposal awaits review."""
-        from graphs.audit import request_fix
+        from charter.graphs.audit import request_fix
 
         before = self._last_id()
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from specs import ProvenanceKind, Requirement
+from charter.specs import ProvenanceKind, Requirement
 
 BADGE_LETTER: dict[ProvenanceKind | None, str] = {
     ProvenanceKind.EXPLICIT: "E",

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agents import render_prompt
-from graphs.audit.findings import AuditFinding
-from graphs.audit.store import AuditStore, FixRequest
-from graphs.intent import IntentSession, TurnOutcome
+from charter.agents import render_prompt
+from charter.graphs.audit.findings import AuditFinding
+from charter.graphs.audit.store import AuditStore, FixRequest
+from charter.graphs.intent import IntentSession, TurnOutcome
 
 FINDING_TRAILER = "Charter-Finding"
 FIX_KIND = "audit-fix"

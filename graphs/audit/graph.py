@@ -26,7 +26,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 from pydantic import Field
 
-from agents import (
+from charter.agents import (
     DriftQuestion,
     ReportedIssue,
     auditor_prompt_version,
@@ -35,8 +35,8 @@ from agents import (
     examine_section,
     judge_drift,
 )
-from graphs.audit.findings import AuditFinding, FindingKind, make_finding, sort_findings
-from graphs.audit.intent import (
+from charter.graphs.audit.findings import AuditFinding, FindingKind, make_finding, sort_findings
+from charter.graphs.audit.intent import (
     DriftPair,
     LockedChange,
     drift_candidates,
@@ -44,10 +44,10 @@ from graphs.audit.intent import (
     locked_findings,
     unconfirmed,
 )
-from graphs.audit.scope import SectionUnit, outline, section_units
-from graphs.audit.store import AuditRun, AuditStore, content_key, revision_key
-from specs import Severity, Spec, load_spec_files
-from transcripts import Record
+from charter.graphs.audit.scope import SectionUnit, outline, section_units
+from charter.graphs.audit.store import AuditRun, AuditStore, content_key, revision_key
+from charter.specs import Severity, Spec, load_spec_files
+from charter.transcripts import Record
 
 DRIFT_BATCH = 8
 """Drift pairs judged per model call."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphs.audit.intent import LockedChange, locked_changes
-from graphs.audit.store import AuditStore
-from specs import HistoryError, Intent, load_spec_files, spec_files_at, spec_log
-from transcripts import Ledger, LedgerError, Record
+from charter.graphs.audit.intent import LockedChange, locked_changes
+from charter.graphs.audit.store import AuditStore
+from charter.specs import HistoryError, Intent, load_spec_files, spec_files_at, spec_log
+from charter.transcripts import Ledger, LedgerError, Record
 
 PROPOSAL_TRAILER = "Charter-Proposal"
 

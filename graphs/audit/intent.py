@@ -13,10 +13,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from graphs.audit.findings import AuditFinding, Evidence, FindingKind, make_finding
-from graphs.intent import names_requirement
-from specs import Intent, ProvenanceKind, Requirement, Severity, Spec, SpecFile
-from transcripts import Record
+from charter.graphs.audit.findings import AuditFinding, Evidence, FindingKind, make_finding
+from charter.graphs.intent import names_requirement
+from charter.specs import Intent, ProvenanceKind, Requirement, Severity, Spec, SpecFile
+from charter.transcripts import Record
 
 MAX_CANDIDATES = 3
 """Later messages judged per requirement (the best-scoring ones)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from specs import XREF_RE, Requirement, Section, Spec, SpecFile
+from charter.specs import XREF_RE, Requirement, Section, Spec, SpecFile
 
 OUTLINE_WORDS = 9
 """How many words of a requirement's text the outline keeps (its ID and keyword always stay)."""

@@ -23,8 +23,8 @@ import sqlite_utils
 from pydantic import BaseModel, Field
 from sqlite_utils.db import NotFoundError, Table
 
-from graphs.audit.findings import AuditFinding
-from specs import Severity
+from charter.graphs.audit.findings import AuditFinding
+from charter.specs import Severity
 
 CACHE = "audit_cache"
 RUNS = "audit_runs"

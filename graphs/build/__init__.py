@@ -13,41 +13,41 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from graphs.build.records import BuildRecord
+    from charter.graphs.build.records import BuildRecord
 
 # Public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
-    "BuildBusyError": "graphs.build.run",
-    "BuildDir": "graphs.build.records",
-    "BuildEvent": "graphs.build.journal",
-    "BuildInputError": "graphs.build.run",
-    "BuildOptions": "graphs.build.records",
-    "BuildOutcome": "graphs.build.run",
-    "BuildQuestion": "graphs.build.records",
-    "BuildRecord": "graphs.build.records",
-    "BuildRequest": "graphs.build.run",
-    "BuildStatus": "graphs.build.records",
-    "CacheMiss": "graphs.build.cache",
-    "CacheMode": "graphs.build.cache",
-    "NothingToResume": "graphs.build.run",
-    "PathRefused": "graphs.build.sandbox",
-    "PlanLoadError": "graphs.build.plan",
-    "ResponseCache": "graphs.build.cache",
-    "TaskRecord": "graphs.build.records",
-    "TaskState": "graphs.build.records",
-    "check_path": "graphs.build.sandbox",
-    "check_plan": "graphs.build.plan",
-    "dump_plan": "graphs.build.plan",
-    "find_question": "graphs.build.questions",
-    "is_running": "graphs.build.records",
-    "shown_status": "graphs.build.records",
-    "list_builds": "graphs.build.records",
-    "list_questions": "graphs.build.questions",
-    "load_plan": "graphs.build.plan",
-    "read_record": "graphs.build.records",
-    "run_build": "graphs.build.run",
-    "run_verify": "graphs.build.sandbox",
-    "write_files": "graphs.build.sandbox",
+    "BuildBusyError": "charter.graphs.build.run",
+    "BuildDir": "charter.graphs.build.records",
+    "BuildEvent": "charter.graphs.build.journal",
+    "BuildInputError": "charter.graphs.build.run",
+    "BuildOptions": "charter.graphs.build.records",
+    "BuildOutcome": "charter.graphs.build.run",
+    "BuildQuestion": "charter.graphs.build.records",
+    "BuildRecord": "charter.graphs.build.records",
+    "BuildRequest": "charter.graphs.build.run",
+    "BuildStatus": "charter.graphs.build.records",
+    "CacheMiss": "charter.graphs.build.cache",
+    "CacheMode": "charter.graphs.build.cache",
+    "NothingToResume": "charter.graphs.build.run",
+    "PathRefused": "charter.graphs.build.sandbox",
+    "PlanLoadError": "charter.graphs.build.plan",
+    "ResponseCache": "charter.graphs.build.cache",
+    "TaskRecord": "charter.graphs.build.records",
+    "TaskState": "charter.graphs.build.records",
+    "check_path": "charter.graphs.build.sandbox",
+    "check_plan": "charter.graphs.build.plan",
+    "dump_plan": "charter.graphs.build.plan",
+    "find_question": "charter.graphs.build.questions",
+    "is_running": "charter.graphs.build.records",
+    "shown_status": "charter.graphs.build.records",
+    "list_builds": "charter.graphs.build.records",
+    "list_questions": "charter.graphs.build.questions",
+    "load_plan": "charter.graphs.build.plan",
+    "read_record": "charter.graphs.build.records",
+    "run_build": "charter.graphs.build.run",
+    "run_verify": "charter.graphs.build.sandbox",
+    "write_files": "charter.graphs.build.sandbox",
 }
 
 __all__ = sorted([*_EXPORTS, "load_build"])
@@ -55,7 +55,7 @@ __all__ = sorted([*_EXPORTS, "load_build"])
 
 def load_build(builds_dir: Path, build_id: str) -> BuildRecord | None:
     """One build's record by ID, or None when there is no such build."""
-    from graphs.build.records import read_record
+    from charter.graphs.build.records import read_record
 
     return read_record(builds_dir / build_id)
 
@@ -64,7 +64,7 @@ def __getattr__(name: str) -> Any:
     """Import the module defining `name` on first use and return the attribute."""
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'graphs.build' has no attribute {name!r}")
+        raise AttributeError(f"module 'charter.graphs.build' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

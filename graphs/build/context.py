@@ -16,12 +16,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from agents import BuilderModels, Exchange, Plan
-from graphs.build.cache import CacheMiss, ResponseCache, content_hash
-from graphs.build.journal import Journal, write_call
-from graphs.build.records import BuildDir, BuildRecord, read_record
-from graphs.build.specview import SpecView
-from graphs.build.workrepo import TaskCommit, WorkRepo
+from charter.agents import BuilderModels, Exchange, Plan
+from charter.graphs.build.cache import CacheMiss, ResponseCache, content_hash
+from charter.graphs.build.journal import Journal, write_call
+from charter.graphs.build.records import BuildDir, BuildRecord, read_record
+from charter.graphs.build.specview import SpecView
+from charter.graphs.build.workrepo import TaskCommit, WorkRepo
 
 T = TypeVar("T", bound=BaseModel)
 CACHE_FORMAT = 1

@@ -15,15 +15,15 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents import Plan, planner_messages
-from graphs.build.cache import canonical_json
-from graphs.build.context import BuildContext
-from graphs.build.plan import PlanLoadError, check_plan, load_plan, write_plan
-from graphs.build.records import BuildStatus, TaskRecord, TaskState
-from graphs.build.scheduler import next_step
-from graphs.build.state import BuildState, TaskInput
-from graphs.build.tasks import run_task
-from specs import Severity, render_requirement
+from charter.agents import Plan, planner_messages
+from charter.graphs.build.cache import canonical_json
+from charter.graphs.build.context import BuildContext
+from charter.graphs.build.plan import PlanLoadError, check_plan, load_plan, write_plan
+from charter.graphs.build.records import BuildStatus, TaskRecord, TaskState
+from charter.graphs.build.scheduler import next_step
+from charter.graphs.build.state import BuildState, TaskInput
+from charter.graphs.build.tasks import run_task
+from charter.specs import Severity, render_requirement
 
 MAX_TASKS = 500
 RECURSION_LIMIT = 2 * MAX_TASKS + 20

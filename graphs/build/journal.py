@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graphs.build.cache import atomic_write
-from graphs.build.questions import read_questions, render_questions
-from graphs.build.records import (
+from charter.graphs.build.cache import atomic_write
+from charter.graphs.build.questions import read_questions, render_questions
+from charter.graphs.build.records import (
     FINAL_TASK_STATES,
     BuildDir,
     BuildQuestion,

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 import tomli_w
 from pydantic import ValidationError
 
-from agents import Plan, PlannedTask
+from charter.agents import Plan, PlannedTask
 
 PLAN_HEADER = (
     "# Charter build plan. Edit it, then run: charter build --plan <this file> [REV]\n"

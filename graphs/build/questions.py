@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from graphs.build.records import BUILD_ID_PREFIX, BuildQuestion
+from charter.graphs.build.records import BUILD_ID_PREFIX, BuildQuestion
 
 
 def read_questions(path: Path) -> list[BuildQuestion]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from graphs.build.cache import atomic_write
-from graphs.build.questions import render_questions
-from graphs.build.records import BuildRecord, TaskRecord
+from charter.graphs.build.cache import atomic_write
+from charter.graphs.build.questions import render_questions
+from charter.graphs.build.records import BuildRecord, TaskRecord
 
 if TYPE_CHECKING:
-    from graphs.build.context import BuildContext
+    from charter.graphs.build.context import BuildContext
 
 
 def _duration(seconds: float) -> str:

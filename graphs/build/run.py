@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents import BUILDER_ROLES, BuilderModels, ModelError, ModelSettings, Plan
-from graphs.build.cache import CacheMode, ResponseCache
-from graphs.build.context import BuildContext, ReplayMiss
-from graphs.build.graph import RECURSION_LIMIT, build_graph
-from graphs.build.journal import EventSink, Journal
-from graphs.build.records import (
+from charter.agents import BUILDER_ROLES, BuilderModels, ModelError, ModelSettings, Plan
+from charter.graphs.build.cache import CacheMode, ResponseCache
+from charter.graphs.build.context import BuildContext, ReplayMiss
+from charter.graphs.build.graph import RECURSION_LIMIT, build_graph
+from charter.graphs.build.journal import EventSink, Journal
+from charter.graphs.build.records import (
     FINAL_TASK_STATES,
     FINISHED_STATUSES,
     BuildDir,
@@ -35,10 +35,10 @@ from graphs.build.records import (
     now_iso,
     read_record,
 )
-from graphs.build.report import write_reports
-from graphs.build.source import SourceError, read_spec
-from graphs.build.specview import SpecView
-from graphs.build.workrepo import WorkRepo
+from charter.graphs.build.report import write_reports
+from charter.graphs.build.source import SourceError, read_spec
+from charter.graphs.build.specview import SpecView
+from charter.graphs.build.workrepo import WorkRepo
 
 
 class BuildInputError(ValueError):

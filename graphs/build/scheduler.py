@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents import Plan
+from charter.agents import Plan
 
 FINAL = {"done", "failed", "question", "blocked"}
 

@@ -11,9 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from agents import PlannedTask, TaskBrief
-from specs import Finding, Requirement, Spec, load_spec_files, merge_findings, render_requirement
-from specs import validate as validate_spec
+from charter.agents import PlannedTask, TaskBrief
+from charter.specs import (
+    Finding,
+    Requirement,
+    Spec,
+    load_spec_files,
+    merge_findings,
+    render_requirement,
+)
+from charter.specs import validate as validate_spec
 
 DEFAULT_CONVENTIONS = Path(__file__).resolve().parent / "conventions.md"
 CONVENTIONS_NAME = "conventions"

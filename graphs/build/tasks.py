@@ -13,17 +13,23 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from agents import (
+from charter.agents import (
     PlannedTask,
     TaskResult,
     coder_messages,
     fixer_messages,
     prompt_versions,
 )
-from graphs.build.cache import content_hash
-from graphs.build.context import BuildContext
-from graphs.build.records import RefusedWrite, TaskState, VerifyRun, now_iso
-from graphs.build.sandbox import PathRefused, VerifyResult, check_path, run_verify, write_files
+from charter.graphs.build.cache import content_hash
+from charter.graphs.build.context import BuildContext
+from charter.graphs.build.records import RefusedWrite, TaskState, VerifyRun, now_iso
+from charter.graphs.build.sandbox import (
+    PathRefused,
+    VerifyResult,
+    check_path,
+    run_verify,
+    write_files,
+)
 
 Files = list[tuple[str, str | None]]
 
@@ -273,7 +279,7 @@ def _commit(ctx: BuildContext, task: PlannedTask, files: list[str], ihash: str) 
 
 def _reuse(ctx: BuildContext, task: PlannedTask, ihash: str, t0: float) -> str | None:
     """Copy a finished task with the same input hash from an earlier build, if there is one."""
-    from graphs.build.workrepo import read_blobs
+    from charter.graphs.build.workrepo import read_blobs
 
     for path, record in ctx.previous_builds():
         old = record.tasks.get(task.id)

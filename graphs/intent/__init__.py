@@ -13,10 +13,10 @@ Public surface (the CLI and the TUI use only these):
 - Errors: `IntentError` (a refused act, one sentence), `NothingPending` (a subclass).
 """
 
-from graphs.intent.check import CheckedItem, CheckResult, check_proposal, names_requirement
-from graphs.intent.graph import IntentError
-from graphs.intent.session import IntentSession, NothingPending
-from graphs.intent.view import (
+from charter.graphs.intent.check import CheckedItem, CheckResult, check_proposal, names_requirement
+from charter.graphs.intent.graph import IntentError
+from charter.graphs.intent.session import IntentSession, NothingPending
+from charter.graphs.intent.view import (
     AcceptedProposal,
     PendingProposal,
     ProposalView,

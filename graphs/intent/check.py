@@ -28,8 +28,8 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field
 
-from agents import Proposal, ProposalItem
-from specs import (
+from charter.agents import Proposal, ProposalItem
+from charter.specs import (
     Finding,
     IdRegister,
     Provenance,

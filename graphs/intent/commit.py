@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
-from graphs.intent.check import REGISTER, CheckedItem, CheckResult
-from specs import (
+from charter.graphs.intent.check import REGISTER, CheckedItem, CheckResult
+from charter.specs import (
     Change,
     ChangeKind,
     CommitMessage,

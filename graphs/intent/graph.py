@@ -25,7 +25,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from agents import (
+from charter.agents import (
     ModelCallError,
     ModelFactory,
     Proposal,
@@ -35,7 +35,7 @@ from agents import (
     scribe_messages,
     spec_overview,
 )
-from graphs.intent.check import (
+from charter.graphs.intent.check import (
     CheckResult,
     Edit,
     changed_since,
@@ -43,7 +43,7 @@ from graphs.intent.check import (
     load_spec,
     read_spec_dir,
 )
-from graphs.intent.commit import (
+from charter.graphs.intent.commit import (
     changes_of,
     commit_check,
     confirm_items,
@@ -52,9 +52,9 @@ from graphs.intent.commit import (
     rel,
     under,
 )
-from graphs.intent.view import ProposalView, item_line, source_line, unified_diff
-from specs import CommitMessage, spec_log
-from transcripts import Ledger, Record
+from charter.graphs.intent.view import ProposalView, item_line, source_line, unified_diff
+from charter.specs import CommitMessage, spec_log
+from charter.transcripts import Ledger, Record
 
 CHECK_REPAIRS = 1
 """Rounds the scribe gets to fix a proposal that code refused."""

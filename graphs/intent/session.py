@@ -19,8 +19,8 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from agents import ModelFactory, Proposal, TokenCallback, render_prompt
-from graphs.intent.check import (
+from charter.agents import ModelFactory, Proposal, TokenCallback, render_prompt
+from charter.graphs.intent.check import (
     CheckResult,
     Edit,
     changed_since,
@@ -29,8 +29,8 @@ from graphs.intent.check import (
     parse_spec_text,
     read_spec_dir,
 )
-from graphs.intent.commit import commit_check, confirm_items, confirm_text, rel
-from graphs.intent.graph import (
+from charter.graphs.intent.commit import commit_check, confirm_items, confirm_text, rel
+from charter.graphs.intent.graph import (
     IntentError,
     TurnContext,
     build_graph,
@@ -38,14 +38,14 @@ from graphs.intent.graph import (
     locked_trigger,
     stale_message,
 )
-from graphs.intent.view import (
+from charter.graphs.intent.view import (
     AcceptedProposal,
     PendingProposal,
     ProposalView,
     TurnOutcome,
     unified_diff,
 )
-from specs import (
+from charter.specs import (
     Change,
     ChangeKind,
     CommitMessage,
@@ -56,7 +56,7 @@ from specs import (
     render_file,
     validate,
 )
-from transcripts import Ledger, Record
+from charter.transcripts import Ledger, Record
 
 EDITABLE_OPS = ("add_requirement", "modify_requirement")
 _PLACEHOLDER_BASE = 90_000_000  # message numbers no real ledger reaches, for dry-run edits
@@ -180,7 +180,7 @@ class IntentSession:
 
     def answer(self, qid: str, text: str, on_token: TokenCallback | None = None) -> TurnOutcome:
         """Answer a builder question: recorded verbatim, then a scribe turn on it."""
-        from graphs.build import find_question
+        from charter.graphs.build import find_question
 
         if not text.strip():
             raise ValueError("the answer is empty")

@@ -12,10 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents import OP_MARK
-from graphs.intent.check import CheckedItem, CheckResult
-from graphs.intent.commit import under
-from specs import Finding, Severity
+from charter.agents import OP_MARK
+from charter.graphs.intent.check import CheckedItem, CheckResult
+from charter.graphs.intent.commit import under
+from charter.specs import Finding, Severity
 
 
 class ProposalView(BaseModel):

@@ -19,9 +19,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from app.tui.backend import Backend
-from app.tui.builds import BuildRunner
-from app.tui.views import BuildView, CallView
+from charter.app.tui.backend import Backend
+from charter.app.tui.builds import BuildRunner
+from charter.app.tui.views import BuildView, CallView
 
 FILE_PREFIX = "file:"
 CALL_PREFIX = "call:"

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from app.tui.views import SessionView
+from charter.app.tui.views import SessionView
 
 
 class TextPrompt(ModalScreen[str | None]):

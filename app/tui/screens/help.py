@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-from app.tui.commands import ACTIONS
+from charter.app.tui.commands import ACTIONS
 
 
 def help_markdown() -> str:

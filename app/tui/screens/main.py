@@ -24,33 +24,33 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
 
-from app.tui.audit import AuditRefused, AuditRunner, check_view
-from app.tui.backend import Backend, ChatSlice, ModelStatus, RepoState, SpecSnapshot
-from app.tui.builds import BuildRunner
-from app.tui.commands import bindings
-from app.tui.render import legend
-from app.tui.screens.dialogs import EditProposal, SessionPicker, TextPrompt
-from app.tui.screens.setup import SetupScreen
-from app.tui.views import FindingView, MessageView, ProposalView, TurnResult
-from app.tui.widgets.audit import AuditPane, counts_text
-from app.tui.widgets.builds import BuildsPane
-from app.tui.widgets.chat import WINDOW, ChatLog, ChatPane
-from app.tui.widgets.chat_input import ChatInput
-from app.tui.widgets.history import HistoryPane
-from app.tui.widgets.requirement_detail import (
+from charter.app.tui.audit import AuditRefused, AuditRunner, check_view
+from charter.app.tui.backend import Backend, ChatSlice, ModelStatus, RepoState, SpecSnapshot
+from charter.app.tui.builds import BuildRunner
+from charter.app.tui.commands import bindings
+from charter.app.tui.render import legend
+from charter.app.tui.screens.dialogs import EditProposal, SessionPicker, TextPrompt
+from charter.app.tui.screens.setup import SetupScreen
+from charter.app.tui.views import FindingView, MessageView, ProposalView, TurnResult
+from charter.app.tui.widgets.audit import AuditPane, counts_text
+from charter.app.tui.widgets.builds import BuildsPane
+from charter.app.tui.widgets.chat import WINDOW, ChatLog, ChatPane
+from charter.app.tui.widgets.chat_input import ChatInput
+from charter.app.tui.widgets.history import HistoryPane
+from charter.app.tui.widgets.requirement_detail import (
     RequirementDetail,
     render_node_summary,
     render_requirement,
 )
-from app.tui.widgets.review_card import ReviewCard
-from app.tui.widgets.spec_tree import NodeRef, SpecTree
-from app.tui.widgets.status_bar import StatusBar
+from charter.app.tui.widgets.review_card import ReviewCard
+from charter.app.tui.widgets.spec_tree import NodeRef, SpecTree
+from charter.app.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
-    from app.tui.app import CharterApp
-    from app.tui.intent import IntentClient
+    from charter.app.tui.app import CharterApp
+    from charter.app.tui.intent import IntentClient
 
 PANES = {
     "spec": ("spec-tab", "#spec-tree"),
@@ -304,7 +304,7 @@ class MainScreen(Screen[None]):
 
     async def start_intent(self) -> None:
         """Open the scribe session and bring back a proposal still awaiting review."""
-        from app.tui.intent import IntentClient
+        from charter.app.tui.intent import IntentClient
 
         client = IntentClient(self.backend, self.session or "")
         try:
@@ -738,7 +738,7 @@ class MainScreen(Screen[None]):
 
     def browse_build(self, build_id: str, task: str | None, show: str) -> None:
         """Open a build's prompts and responses (from `task`'s first call) or its report."""
-        from app.tui.screens.build_browser import BuildBrowser
+        from charter.app.tui.screens.build_browser import BuildBrowser
 
         build = self.query_one(BuildsPane).builds.get(build_id)
         if build is None:
@@ -856,7 +856,7 @@ class MainScreen(Screen[None]):
     @work(group="audit", exclusive=True)
     async def audit_worker(self) -> None:
         """Run the audit graph on the audit thread; refusals and endpoint errors notify."""
-        from app.tui.intent import failure
+        from charter.app.tui.intent import failure
 
         await self.panes_ready.wait()
         pane = self.query_one(AuditPane)
@@ -991,7 +991,7 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         """F1."""
-        from app.tui.screens.help import HelpScreen
+        from charter.app.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen())
 

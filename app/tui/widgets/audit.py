@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
-from app.tui.views import AuditView, FindingView
+from charter.app.tui.views import AuditView, FindingView
 
 SEVERITIES = ("ERROR", "WARNING", "INFO")
 FILTERS = ("all", *SEVERITIES)

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
-from app.tui.views import BuildView, QuestionView
+from charter.app.tui.views import BuildView, QuestionView
 
 STATE_STYLE: dict[str, str] = {
     "done": "green",

@@ -21,9 +21,9 @@ from textual.widgets import Button, Static
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
-from app.tui.views import MessageView, ProposalView
-from app.tui.widgets.chat_input import ChatInput
-from app.tui.widgets.review_card import ReviewCard
+from charter.app.tui.views import MessageView, ProposalView
+from charter.app.tui.widgets.chat_input import ChatInput
+from charter.app.tui.widgets.review_card import ReviewCard
 
 WINDOW = 40
 """How many messages are mounted at first, and how many more each "load earlier" adds."""
@@ -217,7 +217,9 @@ class ChatLog(VerticalScroll):
 
     async def start_reply(self) -> tuple[Widget, MarkdownStream]:
         """Mount an empty scribe reply and return it with a Markdown stream feeding it."""
-        from app.tui.widgets.streaming import ScribeMessage  # Textual's Markdown is slow to import
+        from charter.app.tui.widgets.streaming import (
+            ScribeMessage,  # Textual's Markdown is slow to import
+        )
 
         widget = ScribeMessage(scribe_title(None, "reply"))
         await self.mount(widget)

@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from app.tui.render import diff_text
-from app.tui.views import CommitDetailView, CommitView
+from charter.app.tui.render import diff_text
+from charter.app.tui.views import CommitDetailView, CommitView
 
 
 def commit_prompt(commit: CommitView) -> Text:

@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from app.tui.render import BADGE_LETTER, BADGE_MEANING, badge, kind_of
-from app.tui.views import CommitView, MessageView
-from specs import Requirement, Section, SpecFile
+from charter.app.tui.render import BADGE_LETTER, BADGE_MEANING, badge, kind_of
+from charter.app.tui.views import CommitView, MessageView
+from charter.specs import Requirement, Section, SpecFile
 
 
 def render_requirement(

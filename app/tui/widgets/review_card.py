@@ -17,9 +17,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from agents import OP_MARK
-from app.tui.render import badge, diff_text
-from app.tui.views import ProposalView
+from charter.agents import OP_MARK
+from charter.app.tui.render import badge, diff_text
+from charter.app.tui.views import ProposalView
 
 KEYS_HINT = "a accept   r reject (asks why)   e edit   c confirm inferred   tab next pane"
 

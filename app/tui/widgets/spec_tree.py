@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from app.tui.render import requirement_label
-from specs import Spec
+from charter.app.tui.render import requirement_label
+from charter.specs import Spec
 
 EXPAND_ALL_UP_TO = 300
 """Specs with at most this many requirements open fully expanded."""
