@@ -65,8 +65,8 @@ __all__ = [
     "validate_dir",
 ]
 
-# Spec history on git (specs/history.py): commits that carry the user's words, and reading them.
-from charter.specs.history import (
+# Spec history on git (specs/git/): commits that carry the user's words, and reading them.
+from charter.specs.git import (
     Change,
     ChangeKind,
     CommitDetail,

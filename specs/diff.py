@@ -6,7 +6,7 @@ commit, and reviews of hand edits.
 
 from __future__ import annotations
 
-from charter.specs.history import Change, ChangeKind
+from charter.specs.git.message import Change, ChangeKind
 from charter.specs.model import ProvenanceKind, Requirement, Spec
 
 

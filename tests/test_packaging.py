@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -59,6 +60,21 @@ def test_the_wheel_has_one_top_level_package(wheel: Path) -> None:
     assert "charter/agents/prompts/scribe.md" in names
     assert "charter/app/tui/styles.tcss" in names
     assert "charter/graphs/build/conventions.md" in names
+
+
+def test_every_package_folder_is_installed() -> None:
+    """pyproject lists each folder with an `__init__.py` (package-dir maps no wildcard)."""
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    found = {
+        "charter." + ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("app", "graphs", "agents", "specs", "transcripts")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found == listed
 
 
 def _fresh_env(tmp: Path) -> tuple[Path, Path]:

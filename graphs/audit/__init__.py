@@ -11,6 +11,7 @@ Public surface:
 - `request_fix(...)`: hand a finding to the scribe as a reviewed proposal (see `graphs.audit.fix`).
 """
 
+from charter.graphs.audit.drift import LockedChange
 from charter.graphs.audit.findings import (
     AuditFinding,
     Evidence,
@@ -20,8 +21,7 @@ from charter.graphs.audit.findings import (
 )
 from charter.graphs.audit.fix import FINDING_TRAILER, FIX_KIND, request_fix
 from charter.graphs.audit.graph import AuditRequest, AuditResult, run_audit
-from charter.graphs.audit.history import locked_history, spec_dir_files, user_records
-from charter.graphs.audit.intent import LockedChange
+from charter.graphs.audit.inputs import locked_history, spec_dir_files, user_records
 from charter.graphs.audit.store import (
     AuditRun,
     AuditStore,

@@ -35,8 +35,7 @@ from charter.agents import (
     examine_section,
     judge_drift,
 )
-from charter.graphs.audit.findings import AuditFinding, FindingKind, make_finding, sort_findings
-from charter.graphs.audit.intent import (
+from charter.graphs.audit.drift import (
     DriftPair,
     LockedChange,
     drift_candidates,
@@ -44,6 +43,7 @@ from charter.graphs.audit.intent import (
     locked_findings,
     unconfirmed,
 )
+from charter.graphs.audit.findings import AuditFinding, FindingKind, make_finding, sort_findings
 from charter.graphs.audit.scope import SectionUnit, outline, section_units
 from charter.graphs.audit.store import AuditRun, AuditStore, content_key, revision_key
 from charter.specs import Severity, Spec, load_spec_files

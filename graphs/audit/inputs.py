@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from charter.graphs.audit.intent import LockedChange, locked_changes
+from charter.graphs.audit.drift import LockedChange, locked_changes
 from charter.graphs.audit.store import AuditStore
 from charter.specs import HistoryError, Intent, load_spec_files, spec_files_at, spec_log
 from charter.transcripts import Ledger, LedgerError, Record

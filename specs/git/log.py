@@ -1,0 +1,286 @@
+"""Reading the spec history back: the log, one commit, the spec at a revision, a requirement's
+commits (`spec_log`, `show_commit`, `spec_files_at`, `requirement_history`, `repo_head`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from charter.specs.git.message import Intent, parse_intents, split_trailer_lines
+from charter.specs.git.repo import (
+    IN_PROGRESS,
+    GitRepo,
+    HistoryError,
+    open_repo,
+)
+from charter.specs.model import REQ_ID_PATTERN, REQ_ID_RE
+
+# One record of `git log -z` in NUL-separated fields; nothing in a commit can contain NUL.
+_LOG_FIELDS = ("%H", "%h", "%an", "%ae", "%aI", "%B", "%(trailers:only,unfold)")
+_LOG_FORMAT = "%x00" + "%x00".join(_LOG_FIELDS)
+_REQ_LINE_RE = re.compile(rf"^\s*[-*+]\s+\*\*({REQ_ID_PATTERN})\*\*")
+
+
+class CommitInfo(BaseModel):
+    """One commit of the spec history, as the log, `why` and the TUI show it."""
+
+    sha: str
+    short: str
+    subject: str
+    author: str
+    email: str
+    date: str = Field(description="author date, ISO 8601 with offset")
+    trailers: list[tuple[str, str]] = Field(default_factory=list)
+    intents: list[Intent] = Field(default_factory=list, description="quoted intents, verbatim")
+    files: list[str] = Field(default_factory=list, description="every path the commit changed")
+
+
+class CommitDetail(CommitInfo):
+    """A commit with its full message and the unified diff of its spec files."""
+
+    message: str
+    diff: str
+
+
+def _parse_log(out: bytes, repo: GitRepo) -> list[CommitInfo]:
+    """Parse `git log -z --name-only --format=_LOG_FORMAT` output into CommitInfo records."""
+    tokens = out.decode("utf-8", "replace").split("\0")
+    n = len(_LOG_FIELDS)
+    commits: list[CommitInfo] = []
+    i = 0
+    while i + n < len(tokens):
+        if tokens[i] != "":  # each record starts with an empty token (the leading %x00)
+            i += 1
+            continue
+        sha, short, author, email, date, body, trailers = tokens[i + 1 : i + 1 + n]
+        i += 1 + n
+        files: list[str] = []
+        while i < len(tokens) and tokens[i] != "":
+            name = tokens[i][1:] if not files and tokens[i].startswith("\n") else tokens[i]
+            files.append(repo.rel(name))
+            i += 1
+        commits.append(
+            CommitInfo(
+                sha=sha,
+                short=short,
+                subject=body.split("\n", 1)[0],
+                author=author,
+                email=email,
+                date=date,
+                trailers=split_trailer_lines(trailers),
+                intents=parse_intents(body),
+                files=files,
+            )
+        )
+    return commits
+
+
+def _log(repo: GitRepo, *args: str, data: bytes | None = None) -> list[CommitInfo]:
+    """Run `git log` with the structured format plus `args` and parse it."""
+    out = repo.run(
+        "log",
+        "-z",
+        "--root",
+        "--name-only",
+        "--no-show-signature",
+        "--no-color",
+        f"--format={_LOG_FORMAT}",
+        *args,
+        data=data,
+    )
+    return _parse_log(out, repo)
+
+
+def spec_log(
+    repo_root: Path,
+    spec_dir: Path | str,
+    transcripts_dir: Path | str | None = None,
+    limit: int | None = None,
+    rev: str = "HEAD",
+) -> list[CommitInfo]:
+    """Commits that touched the spec dir (or the transcripts dir, when given), newest first."""
+    with open_repo(repo_root) as repo:
+        start = _start(repo, rev)
+        if start is None:
+            return []
+        paths = [_dir_spec(repo, spec_dir)]
+        if transcripts_dir is not None:
+            paths.append(_dir_spec(repo, transcripts_dir))
+        count = [f"-n{limit}"] if limit is not None else []
+        return _log(repo, "--full-diff", *count, start, "--", *paths)
+
+
+class HeadInfo(BaseModel):
+    """Where the workspace's repository stands: branch, HEAD commit, and any operation underway."""
+
+    branch: str | None = Field(description="short branch name; None when HEAD is detached")
+    sha: str | None = Field(description="HEAD's commit; None on an unborn branch")
+    short: str | None = None
+    subject: str | None = None
+    in_progress: str | None = Field(default=None, description="e.g. 'a merge', blocks commits")
+
+
+def repo_head(repo_root: Path) -> HeadInfo:
+    """The branch and HEAD commit of the repository around `repo_root` (read-only)."""
+    with open_repo(repo_root) as repo:
+        ref = repo.run("symbolic-ref", "-q", "HEAD", ok=(0, 1)).decode().strip()
+        branch = ref.removeprefix("refs/heads/") if ref else None
+        busy = next(
+            (what for name, what in IN_PROGRESS.items() if (repo.git_dir / name).exists()), None
+        )
+        head = repo.head()
+        if head is None:
+            return HeadInfo(branch=branch, sha=None, in_progress=busy)
+        info = _log(repo, "--no-walk", head)[0]
+        return HeadInfo(
+            branch=branch, sha=head, short=info.short, subject=info.subject, in_progress=busy
+        )
+
+
+def _dir_spec(repo: GitRepo, directory: Path | str) -> str:
+    """`repo.dir_spec`, turning a directory outside the work tree into a HistoryError."""
+    try:
+        return repo.dir_spec(directory)
+    except ValueError as exc:
+        raise HistoryError(f"{directory} is outside the repository at {repo.top}") from exc
+
+
+def _start(repo: GitRepo, rev: str) -> str | None:
+    """The commit `rev` names; None for HEAD on an unborn branch; else HistoryError."""
+    out = (
+        repo.run("rev-parse", "-q", "--verify", "--end-of-options", f"{rev}^{{commit}}", ok=(0, 1))
+        .decode()
+        .strip()
+    )
+    if not out and rev != "HEAD":
+        raise HistoryError(f"unknown revision {rev!r}")
+    return out or None
+
+
+def _verify_rev(repo: GitRepo, rev: str) -> str:
+    """The commit `rev` names, or HistoryError naming the revision."""
+    out = _start(repo, rev)
+    if out is None:
+        raise HistoryError("there are no commits yet")
+    return out
+
+
+def show_commit(repo_root: Path, rev: str, spec_dir: Path | str | None = None) -> CommitDetail:
+    """One commit: its info, full message, and the unified diff of its spec files (all if None)."""
+    with open_repo(repo_root) as repo:
+        sha = _verify_rev(repo, rev)
+        info = _log(repo, "--no-walk", sha)[0]
+        message = repo.run("log", "-1", "--no-show-signature", "--format=%B", sha)
+        paths = ["--", _dir_spec(repo, spec_dir)] if spec_dir is not None else []
+        diff = repo.run(
+            "show",
+            "--format=",
+            "--patch",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--diff-merges=first-parent",
+            sha,
+            *paths,
+        )
+        return CommitDetail(
+            **info.model_dump(),
+            message=message.decode("utf-8", "replace").rstrip("\n") + "\n",
+            diff=diff.decode("utf-8", "replace"),
+        )
+
+
+def spec_files_at(repo_root: Path, rev: str, spec_dir: Path | str) -> dict[str, bytes]:
+    """The spec dir's files as committed in `rev` (paths relative to the spec dir)."""
+    with open_repo(repo_root) as repo:
+        sha = _verify_rev(repo, rev)
+        spec = _dir_spec(repo, spec_dir)
+        out = repo.run("ls-tree", "-r", "-z", "--full-tree", sha, "--", spec)
+        files: dict[str, bytes] = {}
+        for entry in filter(None, out.decode("utf-8", "surrogateescape").split("\0")):
+            info, _, path = entry.partition("\t")
+            _mode, kind, obj = info.split(" ")
+            if kind == "blob":
+                rel = path if spec == "." else path.removeprefix(spec.rstrip("/") + "/")
+                files[rel] = repo.run("cat-file", "blob", obj)
+        return files
+
+
+def requirement_history(
+    repo_root: Path, spec_dir: Path | str, req_id: str, rev: str = "HEAD"
+) -> list[CommitInfo]:
+    """Every commit that added, changed or removed requirement `req_id`, newest first.
+
+    A requirement is its ID line (`- **ING-1** text`, continuation lines included) plus the
+    indented provenance line below it. Two git calls: first `git log -p -G` with a regex that
+    matches the bold ID *or* any provenance-looking line, so git's own pickaxe drops commits that
+    cannot concern the requirement; then the patches of the remaining candidates are read hunk by
+    hunk (with five lines of context, so the ID line is always there above a changed provenance
+    line) and a commit counts when a changed line is the ID line or belongs to it. This is exact
+    for text, LOCKED and provenance changes (a confirm touches only the provenance line, which a
+    `-G` on the ID alone would miss) and a move between files (removed in one, added in another);
+    a cross-reference `[ING-1]` in another requirement does not count. The second call fetches
+    the matching commits' metadata.
+    """
+    if not REQ_ID_RE.match(req_id):
+        raise ValueError(f"{req_id!r} is not a requirement ID (like ING-1)")
+    with open_repo(repo_root) as repo:
+        start = _start(repo, rev)
+        if start is None:
+            return []
+        pattern = rf"\*\*{req_id}\*\*|^[[:space:]]*>"
+        out = repo.run(
+            "log",
+            "-p",
+            "-U5",
+            "-M",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-show-signature",
+            "--format=%x00%H",
+            f"-G{pattern}",
+            start,
+            "--",
+            _dir_spec(repo, spec_dir),
+        )
+        shas = []
+        for chunk in out.decode("utf-8", "replace").split("\0")[1:]:
+            sha, _, patch = chunk.partition("\n")
+            if _patch_touches(patch, req_id):
+                shas.append(sha)
+        if not shas:
+            return []
+        return _log(
+            repo, "--no-walk=unsorted", "--stdin", data="".join(f"{s}\n" for s in shas).encode()
+        )
+
+
+def _patch_touches(patch: str, req_id: str) -> bool:
+    """Whether a unified diff adds, removes or changes a line belonging to `req_id`."""
+    in_hunk = False
+    owner = {"-": None, "+": None}  # which requirement the current line belongs to, per side
+    for line in patch.split("\n"):
+        if line.startswith("diff --git "):
+            in_hunk = False
+            continue
+        if line.startswith("@@"):
+            in_hunk = True
+            owner = {"-": None, "+": None}
+            continue
+        if not in_hunk or not line or line[0] not in " +-":
+            continue
+        mark, body = line[0], line[1:]
+        sides = ("-", "+") if mark == " " else (mark,)
+        found = _REQ_LINE_RE.match(body)
+        for side in sides:
+            if found:
+                owner[side] = found.group(1)
+            elif not (body[:1].isspace() and body.strip()):
+                owner[side] = None  # not an indented continuation / provenance line
+        if mark != " " and owner[mark] == req_id:
+            return True
+    return False
