@@ -38,8 +38,10 @@ _EXPORTS: dict[str, str] = {
     "error_context": "charter.agents.llm",
     "explain": "charter.agents.errors",
     "invoke_structured": "charter.agents.structured",
-    "load_prompt": "charter.agents.scribe_context",
-    "render_prompt": "charter.agents.scribe_context",
+    "Prompt": "charter.agents.prompts",
+    "PromptError": "charter.agents.prompts",
+    "load_prompt": "charter.agents.prompts",
+    "render_prompt": "charter.agents.prompts",
     "model_errors": "charter.agents.errors",
     "parse_json_reply": "charter.agents.structured",
     "parse_tool_args": "charter.agents.structured",
@@ -69,27 +71,25 @@ _EXPORTS.update(
     }
 )
 
-# The builder (agents/builder.py): plan and task-result schemas, task prompts, recorded calls.
+# The builder: plan and task-result schemas, task messages, recorded calls.
 _EXPORTS.update(
     {
-        name: "charter.agents.builder"
-        for name in (
-            "BUILDER_ROLES",
-            "BuilderModels",
-            "Deviation",
-            "Exchange",
-            "FileOut",
-            "NotBuilt",
-            "Plan",
-            "PlannedTask",
-            "TaskBrief",
-            "TaskResult",
-            "builder_prompt",
-            "coder_messages",
-            "fixer_messages",
-            "planner_messages",
-            "prompt_versions",
-        )
+        **dict.fromkeys(
+            ("Deviation", "FileOut", "NotBuilt", "Plan", "PlannedTask", "TaskResult"),
+            "charter.agents.builder_schemas",
+        ),
+        **dict.fromkeys(
+            (
+                "BUILDER_ROLES",
+                "TaskBrief",
+                "coder_messages",
+                "fixer_messages",
+                "planner_messages",
+                "prompt_versions",
+            ),
+            "charter.agents.builder_messages",
+        ),
+        **dict.fromkeys(("BuilderModels", "Exchange"), "charter.agents.builder"),
     }
 )
 

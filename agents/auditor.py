@@ -20,7 +20,7 @@ from typing import Any, Literal
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from charter.agents.scribe_context import load_prompt
+from charter.agents.prompts import load_prompt
 from charter.agents.structured import invoke_structured
 
 PROMPT_NAME = "auditor"
@@ -97,15 +97,15 @@ class DriftQuestion:
 @cache
 def _prompt() -> tuple[str, str, dict[str, str]]:
     """The prompt's version, its shared part and its per-task parts."""
-    version, text = load_prompt(PROMPT_NAME)
-    pieces = _TASK_HEADING.split(text)
+    prompt = load_prompt(PROMPT_NAME)
+    pieces = _TASK_HEADING.split(prompt.text)
     shared, tasks = pieces[0].strip(), {}
     for name, body in zip(pieces[1::2], pieces[2::2], strict=True):
         tasks[name] = body.strip()
     missing = [t for t in TASKS if t not in tasks]
     if missing:
         raise RuntimeError(f"agents/prompts/{PROMPT_NAME}.md lacks `## task: {missing[0]}`")
-    return version, shared, tasks
+    return prompt.version, shared, tasks
 
 
 def auditor_prompt_version() -> str:

@@ -1,12 +1,9 @@
-"""The builder's side of the model boundary: output schemas, task prompts, and recorded calls.
+"""The builder's recorded calls: one build's planner, coder and fixer models, every exchange kept.
 
-The planner, coder and fixer prompts live in `agents/prompts/{planner,coder,fixer}.md` (each with
-a `version:` line). This module assembles their messages from exactly what a call may see (a task
-prompt holds only the task, its requirements verbatim, the LOCKED items, the conventions and the
-upstream files it declares), defines the structured outputs (`Plan`, `TaskResult`), and runs
-calls through `invoke_structured`, recording every exchange verbatim (messages, tools, response,
-usage, timing) for the build's `calls/` directory. It never reads files or the environment on
-its own: callers pass everything in, which is what keeps builds isolated.
+Calls run through `invoke_structured`, recording every exchange verbatim (messages, tools,
+response, usage, timing) for the build's `calls/` directory. The output schemas are in
+`builder_schemas`, the messages in `builder_messages`. Nothing here reads files or the environment
+on its own: callers pass everything in, which is what keeps builds isolated.
 """
 
 from __future__ import annotations
@@ -17,8 +14,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -31,252 +26,12 @@ from langchain_core.messages import (
     convert_to_openai_messages,
 )
 from langchain_core.outputs import ChatGeneration, LLMResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from charter.agents.builder_messages import BUILDER_ROLES, Message
 from charter.agents.settings import ModelSettings
 
-PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
-BUILDER_ROLES = ("planner", "coder", "fixer")
-
 T = TypeVar("T", bound=BaseModel)
-
-
-# -- prompts ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """A prompt file: its name, its `version:` line and the text after it."""
-
-    name: str
-    version: str
-    text: str
-
-
-@cache
-def builder_prompt(name: str) -> Prompt:
-    """Read `agents/prompts/<name>.md`, whose first line is `version: <v>`."""
-    raw = (PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8")
-    first, _, rest = raw.partition("\n")
-    if not first.startswith("version:"):
-        raise ValueError(f"{PROMPTS_DIR / name}.md: the first line must be `version: <v>`")
-    return Prompt(name, first.removeprefix("version:").strip(), rest.strip() + "\n")
-
-
-def prompt_versions() -> dict[str, str]:
-    """The versions of the builder's prompts (part of every task's input hash)."""
-    return {name: builder_prompt(name).version for name in BUILDER_ROLES}
-
-
-# -- output schemas --------------------------------------------------------------------------
-
-
-class PlannedTask(BaseModel):
-    """One task of the plan."""
-
-    id: str = Field(description="short task ID such as T1")
-    title: str = Field(description="what the task does, as a short imperative phrase")
-    requirements: list[str] = Field(
-        default_factory=list, description="IDs of the requirements this task implements"
-    )
-    sections: list[str] = Field(
-        default_factory=list, description="titles of the spec sections those requirements are in"
-    )
-    depends_on: list[str] = Field(
-        default_factory=list, description="IDs of tasks whose output files this task needs"
-    )
-    outputs: list[str] = Field(
-        default_factory=list, description="files the task writes, relative to the workspace root"
-    )
-    verify: str = Field(
-        default="", description="shell command, run in the workspace root, that passes when done"
-    )
-    notes: str = Field(default="", description="what the coder must know beyond the requirements")
-
-
-class NotBuilt(BaseModel):
-    """A requirement the plan does not build, and why."""
-
-    requirement: str = Field(description="the requirement ID")
-    reason: str = Field(description="why it cannot be built from this specification")
-
-
-class Plan(BaseModel):
-    """The build plan: tasks in dependency order, and what is deliberately not built."""
-
-    tasks: list[PlannedTask] = Field(default_factory=list)
-    not_built: list[NotBuilt] = Field(default_factory=list)
-
-    def task(self, task_id: str) -> PlannedTask | None:
-        """The task with `task_id`, or None."""
-        return next((t for t in self.tasks if t.id == task_id), None)
-
-
-class FileOut(BaseModel):
-    """One file to write, whole."""
-
-    path: str = Field(description="path relative to the workspace root")
-    content: str = Field(description="the complete file content")
-
-
-class Deviation(BaseModel):
-    """Where the code departs from a SHOULD or MAY requirement, and why."""
-
-    requirement: str = Field(description="the requirement ID")
-    departure: str = Field(description="how the code departs from it")
-    why: str = Field(description="the reason")
-
-
-class TaskResult(BaseModel):
-    """What a coder or fixer call returns."""
-
-    files: list[FileOut] = Field(default_factory=list, description="files to write, whole")
-    assumptions: list[str] = Field(
-        default_factory=list, description="choices made that the requirements do not state"
-    )
-    deviations: list[Deviation] = Field(default_factory=list)
-    question: str | None = Field(
-        default=None,
-        description="set only when the requirements do not decide something needed; no files then",
-    )
-    notes: str = Field(default="", description="anything the reviewer should know")
-
-
-# -- messages --------------------------------------------------------------------------------
-
-Message = dict[str, str]
-
-
-@dataclass
-class TaskBrief:
-    """Everything a task prompt may hold, already rendered as text."""
-
-    task: PlannedTask
-    requirements: list[str]
-    locked: list[str]
-    conventions: list[str]
-    upstream: list[tuple[str, str | None]] = field(default_factory=list)
-    referenced: list[str] = field(default_factory=list)
-
-
-def fence(content: str, info: str = "") -> str:
-    """Wrap `content` in a code fence longer than any backtick run inside it."""
-    longest = run = 0
-    for ch in content:
-        run = run + 1 if ch == "`" else 0
-        longest = max(longest, run)
-    ticks = "`" * max(3, longest + 1)
-    body = content if content.endswith("\n") or not content else content + "\n"
-    return f"{ticks}{info}\n{body}{ticks}"
-
-
-def _bullets(items: Sequence[str], empty: str) -> str:
-    """Rendered requirement items one after another, or `empty` when there are none."""
-    return "\n".join(item.rstrip("\n") for item in items) if items else empty
-
-
-def _task_header(brief: TaskBrief) -> list[str]:
-    """The task part of a coder or fixer prompt."""
-    task = brief.task
-    parts = [f"# Task {task.id}: {task.title}", ""]
-    if task.notes.strip():
-        parts += [task.notes.strip(), ""]
-    outputs = ", ".join(f"`{p}`" for p in task.outputs) or "(none declared)"
-    parts += [
-        f"- Outputs: {outputs}",
-        f"- Verify command (run from the workspace root): `{task.verify}`",
-        f"- Depends on: {', '.join(task.depends_on) or 'nothing'}",
-        "",
-        "## Requirements of this task",
-        "",
-        _bullets(brief.requirements, "(none: see the notes)"),
-        "",
-    ]
-    if brief.referenced:
-        parts += ["## Requirements they reference", "", _bullets(brief.referenced, ""), ""]
-    parts += [
-        "## LOCKED items of the specification",
-        "",
-        _bullets(brief.locked, "(none)"),
-        "",
-        "## Conventions (LOCKED)",
-        "",
-        _bullets(brief.conventions, "(none)"),
-        "",
-    ]
-    return parts
-
-
-def _files_block(title: str, files: Sequence[tuple[str, str | None]], empty: str) -> list[str]:
-    """A heading and one fenced block per file (or a note that it does not exist)."""
-    parts = [f"## {title}", ""]
-    if not files:
-        return [*parts, empty, ""]
-    for path, content in files:
-        parts.append(f"### `{path}`")
-        parts.append("")
-        parts.append(fence(content) if content is not None else "(this file does not exist)")
-        parts.append("")
-    return parts
-
-
-def coder_messages(brief: TaskBrief) -> list[Message]:
-    """The coder's messages: the bootstrap prompt, then the task brief."""
-    body = _task_header(brief) + _files_block(
-        "Upstream files", brief.upstream, "(this task depends on no other task)"
-    )
-    return [
-        {"role": "system", "content": builder_prompt("coder").text},
-        {"role": "user", "content": "\n".join(body).rstrip() + "\n"},
-    ]
-
-
-def fixer_messages(
-    brief: TaskBrief, current: Sequence[tuple[str, str | None]], failure: str
-) -> list[Message]:
-    """The fixer's messages: fresh context with the task, its files and the failure output."""
-    body = _task_header(brief)
-    body += _files_block("Upstream files", brief.upstream, "(this task depends on no other task)")
-    body += _files_block("Current files of this task", current, "(no file was written)")
-    body += ["## Verify failure", "", fence(failure), ""]
-    return [
-        {"role": "system", "content": builder_prompt("fixer").text},
-        {"role": "user", "content": "\n".join(body).rstrip() + "\n"},
-    ]
-
-
-def planner_messages(
-    spec_files: Sequence[tuple[str, str]],
-    conventions: Sequence[str],
-    conventions_ids: Sequence[str],
-    *,
-    previous: str | None = None,
-    problems: Sequence[str] = (),
-) -> list[Message]:
-    """The planner's messages: the whole spec; with `previous`, one repair round of problems."""
-    body = ["# Specification", ""]
-    for path, text in spec_files:
-        body += [f"## File `{path}`", "", fence(text, "markdown"), ""]
-    body += ["# Conventions (LOCKED, apply to every task; do not plan them)", ""]
-    body += [_bullets(conventions, "(none)"), ""]
-    if conventions_ids:
-        body += [f"Convention IDs: {', '.join(conventions_ids)}", ""]
-    messages: list[Message] = [
-        {"role": "system", "content": builder_prompt("planner").text},
-        {"role": "user", "content": "\n".join(body).rstrip() + "\n"},
-    ]
-    if previous is not None:
-        repair = [
-            "Your plan (below) was checked by code and has these problems:",
-            "",
-            *[f"- {p}" for p in problems],
-            "",
-            fence(previous, "json"),
-            "",
-            "Send the whole corrected plan.",
-        ]
-        messages.append({"role": "user", "content": "\n".join(repair) + "\n"})
-    return messages
 
 
 def to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:

@@ -9,11 +9,10 @@ above all) are repeated in plain words so the next proposal can respect them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
-from importlib import resources
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from charter.agents.prompts import load_prompt
 from charter.transcripts import Record
 
 WINDOW = 24
@@ -21,26 +20,6 @@ WINDOW = 24
 INLINE_SPEC_CHARS = 4000
 """A spec whose Markdown is at most this long is shown whole instead of as an outline."""
 REVIEW_KINDS = ("accept", "reject", "edit", "confirm", "supersede")
-
-
-@cache
-def load_prompt(name: str = "scribe") -> tuple[str, str]:
-    """Return `(version, text)` of a prompt file under `agents/prompts/`."""
-    raw = (
-        resources.files("charter.agents")
-        .joinpath("prompts", f"{name}.md")
-        .read_text(encoding="utf-8")
-    )
-    first, _, rest = raw.partition("\n")
-    if first.startswith("version:"):
-        return first.removeprefix("version:").strip(), rest.lstrip("\n")
-    return "unversioned", raw
-
-
-def render_prompt(name: str, **fields: str) -> str:
-    """The text of prompt file `name` with its `{field}` placeholders filled in."""
-    _, text = load_prompt(name)
-    return text.format(**fields).rstrip("\n")
 
 
 def describe(record: Record) -> str:
@@ -91,7 +70,7 @@ def scribe_messages(
     `history` is the session's records before `message`; `spec_text` is the whole spec's
     Markdown (only pasted when short) and `spec_outline` its compact outline.
     """
-    _, prompt = load_prompt()
+    prompt = load_prompt("scribe").text
     parts: list[str] = []
     if len(spec_text) <= INLINE_SPEC_CHARS:
         parts.append("The whole spec (file paths are relative to the spec dir):\n\n" + spec_text)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from functools import cache
-from pathlib import Path
 from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
@@ -24,20 +22,12 @@ from pydantic import BaseModel, ValidationError
 
 from charter.agents.errors import ModelCallError, model_errors
 from charter.agents.llm import error_context
+from charter.agents.prompts import render_prompt
 from charter.agents.settings import StructuredMethod
 
 T = TypeVar("T", bound=BaseModel)
-PROMPTS = Path(__file__).resolve().parent / "prompts"
 DEFAULT_REPAIRS = 2
 EMPTY = "the reply was empty"
-
-
-@cache
-def _template(name: str) -> str:
-    """A prompt file's body (everything after its `version:` line)."""
-    text = (PROMPTS / name).read_text(encoding="utf-8")
-    first, _, body = text.partition("\n")
-    return body.strip() if first.startswith("version:") else text.strip()
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -148,9 +138,9 @@ class _RepairLoop:
     def _add_repair(self, raw: AIMessage, error: str) -> None:
         """Resend the bad reply with the error: as tool results when it made tool calls."""
         if self.method is StructuredMethod.FUNCTION_CALLING:
-            text = _template("schema_repair_tool.md").format(error=error, name=self.name)
+            text = render_prompt("schema_repair_tool", error=error, name=self.name)
         else:
-            text = _template("schema_repair_json.md").format(error=error)
+            text = render_prompt("schema_repair_json", error=error)
         ids = [c.get("id") for c in [*raw.tool_calls, *raw.invalid_tool_calls]]
         if ids and all(ids):
             self.messages.append(raw)
