@@ -4,7 +4,17 @@ Other packages use only these names (DESIGN §2, §4).
 """
 
 from charter.specs.ids import IdRegister, IdRegisterError, section_prefix, split_id
-from charter.specs.loader import load_spec_dir, load_spec_files
+from charter.specs.loader import (
+    REGISTER_NAME,
+    SPEC_SUFFIX,
+    SpecCommit,
+    is_spec_file,
+    load_spec_dir,
+    load_spec_files,
+    read_spec_commit,
+    read_spec_dir,
+    spec_paths,
+)
 from charter.specs.model import (
     KEYWORD_RE,
     KEYWORDS,
@@ -36,7 +46,9 @@ __all__ = [
     "KEYWORD_RE",
     "MAX_FILE_BYTES",
     "MSG_ID_RE",
+    "REGISTER_NAME",
     "REQ_ID_RE",
+    "SPEC_SUFFIX",
     "XREF_RE",
     "Finding",
     "IdRegister",
@@ -49,17 +61,22 @@ __all__ = [
     "Section",
     "Severity",
     "Spec",
+    "SpecCommit",
     "SpecFile",
+    "is_spec_file",
     "load_spec_dir",
     "load_spec_files",
     "merge_findings",
     "parse_bytes",
     "parse_file",
+    "read_spec_commit",
+    "read_spec_dir",
     "render_file",
     "render_provenance",
     "render_requirement",
     "section_prefix",
     "sort_findings",
+    "spec_paths",
     "split_id",
     "validate",
     "validate_dir",
@@ -78,6 +95,7 @@ from charter.specs.git import (
     HistoryError,
     Intent,
     NothingToCommitError,
+    SpecTree,
     commit_spec_change,
     parse_intents,
     parse_trailers,
@@ -87,6 +105,7 @@ from charter.specs.git import (
     show_commit,
     spec_files_at,
     spec_log,
+    spec_tree_at,
 )
 
 __all__ += [
@@ -101,6 +120,7 @@ __all__ += [
     "HistoryError",
     "Intent",
     "NothingToCommitError",
+    "SpecTree",
     "commit_spec_change",
     "parse_intents",
     "parse_trailers",
@@ -110,6 +130,7 @@ __all__ += [
     "show_commit",
     "spec_files_at",
     "spec_log",
+    "spec_tree_at",
 ]
 
 # Requirement-level differences between two versions of the spec (specs/diff.py).

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from charter.graphs.audit.drift import LockedChange, locked_changes
 from charter.graphs.audit.store import AuditStore
-from charter.specs import HistoryError, Intent, load_spec_files, spec_files_at, spec_log
+from charter.specs import (
+    HistoryError,
+    Intent,
+    load_spec_files,
+    read_spec_dir,
+    spec_files_at,
+    spec_log,
+)
 from charter.transcripts import Ledger, LedgerError, Record
 
 PROPOSAL_TRAILER = "Charter-Proposal"
@@ -22,13 +29,7 @@ def spec_dir_files(spec_dir: Path) -> dict[str, bytes]:
 
     The same mapping `specs.spec_files_at` returns for a commit, so `revision_key` of both agree.
     """
-    if not spec_dir.is_dir():
-        return {}
-    return {
-        p.relative_to(spec_dir).as_posix(): p.read_bytes()
-        for p in sorted(spec_dir.rglob("*.md"))
-        if p.is_file()
-    }
+    return read_spec_dir(spec_dir)
 
 
 def user_records(ledger: Ledger) -> list[Record]:

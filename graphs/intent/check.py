@@ -30,6 +30,8 @@ from pydantic import BaseModel, Field
 
 from charter.agents import Proposal, ProposalItem
 from charter.specs import (
+    REGISTER_NAME,
+    SPEC_SUFFIX,
     Finding,
     IdRegister,
     Provenance,
@@ -44,10 +46,10 @@ from charter.specs import (
     section_prefix,
     validate,
 )
+from charter.specs import read_spec_dir as specs_read_spec_dir
 
 MessageText = Callable[[str], str | None]
-REGISTER = ".ids.toml"
-SPEC_SUFFIX = ".md"
+REGISTER = REGISTER_NAME
 
 
 class Edit(BaseModel):
@@ -113,14 +115,8 @@ class CheckResult(BaseModel):
 
 
 def read_spec_dir(spec_dir: Path) -> dict[str, bytes]:
-    """Every spec file (`*.md`, recursively) and the register, by spec-dir relative path."""
-    out: dict[str, bytes] = {}
-    if not spec_dir.is_dir():
-        return out
-    for path in spec_dir.rglob("*"):
-        if path.is_file() and (path.suffix == SPEC_SUFFIX or path.name == REGISTER):
-            out[path.relative_to(spec_dir).as_posix()] = path.read_bytes()
-    return out
+    """Every spec file and the register, by spec-dir relative path (read by `specs.loader`)."""
+    return specs_read_spec_dir(spec_dir, register=True)
 
 
 @lru_cache(maxsize=256)

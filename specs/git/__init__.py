@@ -6,11 +6,13 @@ from charter.specs.git.log import (
     CommitDetail,
     CommitInfo,
     HeadInfo,
+    SpecTree,
     repo_head,
     requirement_history,
     show_commit,
     spec_files_at,
     spec_log,
+    spec_tree_at,
 )
 from charter.specs.git.message import (
     Change,
@@ -35,6 +37,7 @@ __all__ = [
     "HistoryError",
     "Intent",
     "NothingToCommitError",
+    "SpecTree",
     "commit_spec_change",
     "parse_intents",
     "parse_trailers",
@@ -44,4 +47,5 @@ __all__ = [
     "show_commit",
     "spec_files_at",
     "spec_log",
+    "spec_tree_at",
 ]

@@ -1,10 +1,12 @@
 """Reading the spec history back: the log, one commit, the spec at a revision, a requirement's
-commits (`spec_log`, `show_commit`, `spec_files_at`, `requirement_history`, `repo_head`).
+commits (`spec_log`, `show_commit`, `spec_tree_at`, `spec_files_at`, `requirement_history`,
+`repo_head`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -21,6 +23,7 @@ from charter.specs.model import REQ_ID_PATTERN, REQ_ID_RE
 # One record of `git log -z` in NUL-separated fields; nothing in a commit can contain NUL.
 _LOG_FIELDS = ("%H", "%h", "%an", "%ae", "%aI", "%B", "%(trailers:only,unfold)")
 _LOG_FORMAT = "%x00" + "%x00".join(_LOG_FIELDS)
+SYMLINK_MODE = "120000"
 _REQ_LINE_RE = re.compile(rf"^\s*[-*+]\s+\*\*({REQ_ID_PATTERN})\*\*")
 
 
@@ -193,20 +196,63 @@ def show_commit(repo_root: Path, rev: str, spec_dir: Path | str | None = None) -
         )
 
 
-def spec_files_at(repo_root: Path, rev: str, spec_dir: Path | str) -> dict[str, bytes]:
-    """The spec dir's files as committed in `rev` (paths relative to the spec dir)."""
+@dataclass(frozen=True)
+class SpecTree:
+    """A directory as committed in one commit: its blobs by path relative to that directory."""
+
+    commit: str
+    path: str
+    """The directory, relative to the repository's top level (`.` for the top itself)."""
+    files: dict[str, bytes]
+    """Regular files (any name; `specs.loader` decides which are the spec)."""
+    links: dict[str, bytes] = field(default_factory=dict)
+    """Symbolic links (the blob is the link's target)."""
+
+    @property
+    def found(self) -> bool:
+        """Whether the commit has the directory at all (git keeps no empty directories)."""
+        return bool(self.files or self.links)
+
+
+def spec_tree_at(repo_root: Path, rev: str, spec_dir: Path | str) -> SpecTree:
+    """Every blob under `spec_dir` in the tree of `rev`'s commit; HistoryError for a bad rev."""
     with open_repo(repo_root) as repo:
         sha = _verify_rev(repo, rev)
         spec = _dir_spec(repo, spec_dir)
         out = repo.run("ls-tree", "-r", "-z", "--full-tree", sha, "--", spec)
-        files: dict[str, bytes] = {}
+        entries: list[tuple[str, str, str]] = []
         for entry in filter(None, out.decode("utf-8", "surrogateescape").split("\0")):
             info, _, path = entry.partition("\t")
-            _mode, kind, obj = info.split(" ")
+            mode, kind, obj = info.split(" ")
             if kind == "blob":
                 rel = path if spec == "." else path.removeprefix(spec.rstrip("/") + "/")
-                files[rel] = repo.run("cat-file", "blob", obj)
-        return files
+                entries.append((rel, mode, obj))
+        blobs = _read_blobs(repo, [obj for _, _, obj in entries])
+        tree = SpecTree(sha, spec, {}, {})
+        for (rel, mode, _obj), data in zip(entries, blobs, strict=True):
+            (tree.links if mode == SYMLINK_MODE else tree.files)[rel] = data
+        return tree
+
+
+def _read_blobs(repo: GitRepo, objects: list[str]) -> list[bytes]:
+    """The contents of `objects`, in order, from one `git cat-file --batch`."""
+    if not objects:
+        return []
+    out = repo.run("cat-file", "--batch", data="".join(f"{o}\n" for o in objects).encode())
+    blobs: list[bytes] = []
+    pos = 0
+    for _ in objects:
+        end = out.index(b"\n", pos)
+        size = int(out[pos:end].split()[2])
+        blobs.append(out[end + 1 : end + 1 + size])
+        pos = end + 1 + size + 1  # the content is followed by a newline
+    return blobs
+
+
+def spec_files_at(repo_root: Path, rev: str, spec_dir: Path | str) -> dict[str, bytes]:
+    """The spec dir's files as committed in `rev` (paths relative to the spec dir)."""
+    tree = spec_tree_at(repo_root, rev, spec_dir)
+    return dict(sorted({**tree.files, **tree.links}.items()))
 
 
 def requirement_history(
