@@ -11,7 +11,6 @@ tries in it survives between runs.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -43,28 +42,18 @@ class History(BaseModel):
     step: list[Step]
 
 
-def _ensure_identity(root: Path) -> None:
-    """Give the example repository a local identity when the user has none configured.
-
-    The example must open on a fresh machine; a real workspace instead asks the user to set one.
-    """
-    probe = subprocess.run(
-        ["git", "config", "user.email"], cwd=root, capture_output=True, check=False
-    )
-    if probe.returncode != 0 or not probe.stdout.strip():
-        name, email = EXAMPLE_IDENTITY
-        subprocess.run(["git", "config", "user.name", name], cwd=root, check=True)
-        subprocess.run(["git", "config", "user.email", email], cwd=root, check=True)
-
-
 def materialise(source: Path, dest: Path) -> Workspace:
     """Replay the example at `source` into a new workspace at `dest` and return it."""
     from charter.specs import (
+        REGISTER_NAME,
         CommitMessage,
         IdRegister,
         Intent,
         commit_spec_change,
+        ensure_identity,
+        init_repo,
         load_spec_dir,
+        read_spec_dir,
         requirement_changes,
     )
     from charter.transcripts import Ledger
@@ -72,9 +61,10 @@ def materialise(source: Path, dest: Path) -> Workspace:
     history = History.model_validate(tomllib.loads((source / "history.toml").read_text("utf-8")))
     dest.mkdir(parents=True, exist_ok=True)
     # The example gets a repository of its own, even when it lies inside another checkout.
-    subprocess.run(["git", "init", "--quiet", str(dest)], check=True)
+    init_repo(dest)
     init_workspace(dest)
-    _ensure_identity(dest)
+    # The example must open on a fresh machine; a real workspace instead asks for an identity.
+    ensure_identity(dest, *EXAMPLE_IDENTITY)
     ws = open_workspace(dest)
     ledger = Ledger(ws.transcripts_dir, ws.state_db, state_dir=ws.state_dir)
     session = ledger.current_session()
@@ -90,8 +80,8 @@ def materialise(source: Path, dest: Path) -> Workspace:
         spec, _ = load_spec_dir(step_dir)
         register = IdRegister.load(ws.spec_dir)
         register.observe(spec)
-        files = {f"{spec_rel}/{p.name}": p.read_bytes() for p in sorted(step_dir.glob("*.md"))}
-        files[f"{spec_rel}/.ids.toml"] = register.to_bytes()
+        files = {f"{spec_rel}/{rel}": data for rel, data in read_spec_dir(step_dir).items()}
+        files[f"{spec_rel}/{REGISTER_NAME}"] = register.to_bytes()
         message = CommitMessage(
             subject=step.subject,
             intents=[Intent(id=said.id, text=said.text)],

@@ -117,46 +117,24 @@ class InitResult(BaseModel):
     to_commit: list[str] = Field(default_factory=list, description="what the user may commit")
 
 
-def _git_probe(path: Path, *args: str) -> tuple[int, str, str]:
-    """Run `git -C path <args>` in the C locale (stable messages); return code, out, err."""
-    import git  # lazy: GitPython is slow to import and most commands never need it
-
-    env = {"LC_ALL": "C", "LANGUAGE": "C"}
-    status, out, err = git.Git(str(path)).execute(
-        ["git", *args], with_extended_output=True, with_exceptions=False, env=env
-    )
-    return int(status or 0), str(out), str(err)
-
-
-def _first_line(text: str) -> str:
-    """The first non-empty line of git's stderr, without the `fatal: ` prefix."""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip().removeprefix("fatal: ").removeprefix("error: ")
-    return "git failed"
-
-
 def _repo_top(path: Path) -> Path | None:
     """The top level of the work tree holding `path`, None outside any repository."""
-    code, out, err = _git_probe(path, "rev-parse", "--is-bare-repository", "--is-inside-git-dir")
-    if code != 0 and "not a git repository" in err:
-        return None
-    flags = out.split()
-    if flags[:1] == ["true"]:
+    from charter.specs import HistoryError, probe_repo
+
+    try:
+        found = probe_repo(path)
+    except HistoryError as exc:
+        raise WorkspaceError(f"git cannot read {path}: {exc}.") from None
+    if found.kind == "bare":
         raise WorkspaceError(
             f"{path} is a bare git repository, which has no working tree to hold a spec; "
             "clone it and run charter init in the clone."
         )
-    if flags[1:2] == ["true"]:
+    if found.kind == "git-dir":
         raise WorkspaceError(
             f"{path} is inside a .git directory; run charter init in the working tree instead."
         )
-    if code != 0:
-        raise WorkspaceError(f"git cannot read {path}: {_first_line(err)}.")
-    code, out, err = _git_probe(path, "rev-parse", "--show-toplevel")
-    if code != 0:
-        raise WorkspaceError(f"git cannot read {path}: {_first_line(err)}.")
-    return Path(out.strip()).resolve()
+    return found.top
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -251,9 +229,12 @@ def init_workspace(path: Path) -> InitResult:
 
     result = InitResult(root=root, created_repo=top is None, already=False)
     if top is None:
-        code, _, err = _git_probe(root, "init", "-q")
-        if code != 0:
-            raise WorkspaceError(f"git init failed in {root}: {_first_line(err)}.")
+        from charter.specs import HistoryError, init_repo
+
+        try:
+            init_repo(root)
+        except HistoryError as exc:
+            raise WorkspaceError(f"git init failed in {root}: {exc}.") from None
     if not state_dir.is_dir():
         state_dir.mkdir()
         result.created.append(f"{STATE_DIR}/")

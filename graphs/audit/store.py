@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from sqlite_utils.db import NotFoundError, Table
 
 from charter.graphs.audit.findings import AuditFinding
-from charter.specs import Severity
+from charter.specs import Severity, is_spec_file
 
 CACHE = "audit_cache"
 RUNS = "audit_runs"
@@ -70,7 +70,7 @@ def revision_key(spec_files: Mapping[str, bytes]) -> str:
     sees the findings of an audit of the identical working tree.
     """
     digest = hashlib.sha256()
-    for path in sorted(p for p in spec_files if p.endswith(".md")):
+    for path in sorted(p for p in spec_files if is_spec_file(p)):
         name = path.encode("utf-8")
         data = bytes(spec_files[path])
         digest.update(len(name).to_bytes(8, "big") + name)

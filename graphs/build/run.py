@@ -38,7 +38,7 @@ from charter.graphs.build.records import (
 from charter.graphs.build.report import write_reports
 from charter.graphs.build.source import SourceError, read_spec
 from charter.graphs.build.specview import SpecView
-from charter.graphs.build.workrepo import WorkRepo
+from charter.graphs.build.workrepo import WorkRepo, same_tree
 
 
 class BuildInputError(ValueError):
@@ -331,7 +331,7 @@ def _drive(
         ctx.workrepo.close()
         record = journal.record
         if options.replay_of and record.status is BuildStatus.DONE:
-            record.replay_identical = _same_tree(
+            record.replay_identical = same_tree(
                 ctx.bdir.root.parent / options.replay_of, ctx.bdir.root
             )
         record.duration_s = round(record.duration_s + time.monotonic() - t0, 3)
@@ -351,14 +351,3 @@ def _drive(
         record.message,
         record.model_copy(deep=True),
     )
-
-
-def _same_tree(original: Path, replay: Path) -> bool:
-    """Whether two builds' workspaces have byte-identical trees at HEAD."""
-    import git
-
-    try:
-        with git.Repo(original / "workspace") as a, git.Repo(replay / "workspace") as b:
-            return bool(a.head.commit.tree.hexsha == b.head.commit.tree.hexsha)
-    except (ValueError, git.GitError):
-        return False

@@ -134,3 +134,14 @@ def read_blobs(repo_path: Path, sha: str, paths: list[str]) -> dict[str, bytes] 
         git.GitCommandError,
     ):
         return None
+
+
+def same_tree(original: Path, replay: Path) -> bool:
+    """Whether two builds' workspaces have byte-identical trees at HEAD."""
+    import git
+
+    try:
+        with git.Repo(original / "workspace") as a, git.Repo(replay / "workspace") as b:
+            return bool(a.head.commit.tree.hexsha == b.head.commit.tree.hexsha)
+    except (ValueError, git.GitError):
+        return False

@@ -1,5 +1,6 @@
-"""Git for the spec: the one place Charter runs git (`repo`), writes spec commits (`message`,
-`commit`) and reads the spec history back (`log`). Other packages use `charter.specs`' surface."""
+"""Git for the spec: the one place Charter runs git on the user's repository (`repo`), sets one up
+and asks where it stands (`probe`), writes spec commits (`message`, `commit`) and reads the spec
+history back (`log`). Other packages use `charter.specs`' surface."""
 
 from charter.specs.git.commit import HeadMovedError, NothingToCommitError, commit_spec_change
 from charter.specs.git.log import (
@@ -23,6 +24,14 @@ from charter.specs.git.message import (
     parse_trailers,
     render_commit_message,
 )
+from charter.specs.git.probe import (
+    RepoProbe,
+    current_branch,
+    ensure_identity,
+    head_commit,
+    init_repo,
+    probe_repo,
+)
 from charter.specs.git.repo import GitIdentityError, HistoryError
 
 __all__ = [
@@ -37,10 +46,16 @@ __all__ = [
     "HistoryError",
     "Intent",
     "NothingToCommitError",
+    "RepoProbe",
     "SpecTree",
     "commit_spec_change",
+    "current_branch",
+    "ensure_identity",
+    "head_commit",
+    "init_repo",
     "parse_intents",
     "parse_trailers",
+    "probe_repo",
     "render_commit_message",
     "repo_head",
     "requirement_history",

@@ -73,6 +73,32 @@ class GitIdentityError(HistoryError):
         )
 
 
+def probe_git(
+    args: Sequence[str],
+    data: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[int, bytes, str]:
+    """Run `git <args>` and return its exit code, stdout and stderr; never raises for a failure.
+
+    Messages are forced to English (as GitPython does) so callers can recognise them.
+    """
+    full_env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **(env or {})}
+    stdin: dict[str, Any] = {"input": data} if data is not None else {"stdin": subprocess.DEVNULL}
+    proc = subprocess.run(
+        ["git", *args], capture_output=True, env=full_env, cwd=cwd, check=False, **stdin
+    )
+    return proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace")
+
+
+def first_error_line(stderr: str) -> str:
+    """The first non-empty line of git's stderr, without its `fatal: ` or `error: ` prefix."""
+    for line in stderr.splitlines():
+        if line.strip():
+            return line.strip().removeprefix("fatal: ").removeprefix("error: ")
+    return "git failed"
+
+
 def run_git(
     args: Sequence[str],
     data: bytes | None = None,
@@ -85,17 +111,12 @@ def run_git(
     Messages are forced to English (as GitPython does) so callers can recognise e.g. a busy
     index from the text.
     """
-    full_env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **(env or {})}
-    stdin: dict[str, Any] = {"input": data} if data is not None else {"stdin": subprocess.DEVNULL}
-    proc = subprocess.run(
-        ["git", *args], capture_output=True, env=full_env, cwd=cwd, check=False, **stdin
-    )
-    if proc.returncode not in ok:
-        text = proc.stderr.decode("utf-8", "replace")
-        first = next((ln for ln in text.splitlines() if ln.strip()), "failed")
+    code, out, err = probe_git(args, data, env, cwd)
+    if code not in ok:
+        first = next((ln for ln in err.splitlines() if ln.strip()), "failed")
         command = next((a for a in args if not a.startswith("-") and "=" not in a), args[0])
         raise HistoryError(f"git {command}: {first.removeprefix('fatal: ').strip()}")
-    return proc.stdout
+    return out
 
 
 @contextlib.contextmanager
