@@ -22,7 +22,7 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 
 ## Open Charter on the bundled example workspace (a scratch copy; the original stays pristine).
 run: $(STAMP)
-	$(BIN)/python -m charter.app.example "$(EXAMPLE)"
+	$(BIN)/python -m charter.app.services.example "$(EXAMPLE)"
 
 ## Run the whole test suite.
 test: $(DEVSTAMP)

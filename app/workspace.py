@@ -1,4 +1,5 @@
-"""The workspace: finding it on disk, its paths, its settings, and making one (DESIGN §3).
+"""The workspace: finding it on disk, its paths, its settings, making one (DESIGN §3), and the
+wiring of an opened workspace (its model factory and the scribe's IntentSession).
 
 A workspace is a git repository with a `charter.toml` at its root. Everything Charter keeps
 privately lives in the git-ignored `.charter/` directory.
@@ -19,12 +20,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from charter.app.config import CONFIG_NAME, Config, ConfigError, load_config, write_config
+
+if TYPE_CHECKING:
+    from charter.agents import ModelFactory
+    from charter.graphs.intent import IntentSession
 
 STATE_DIR = ".charter"
 GITIGNORE = ".gitignore"
@@ -249,3 +256,54 @@ def init_workspace(path: Path) -> InitResult:
             (result.created if _add_ignore_line(root) else result.changed).append(GITIGNORE)
     result.to_commit = [p for p in (CONFIG_NAME, GITIGNORE) if p in result.created + result.changed]
     return result
+
+
+# -- the wiring: what a command or the TUI needs on an opened workspace -------------------------
+# The CLI commands, the audit service and the TUI all wire these the same way: usage recorded in
+# the workspace's `state.db`, checkpoints in `.charter/checkpoints.db`, the ledger indexed in
+# `state.db`, builder questions read from `.charter/builds/`.
+
+
+def model_factory(
+    ws: Workspace, *, env: Mapping[str, str] | None = None, context: str | None = None
+) -> ModelFactory:
+    """The per-role model factory for `ws`, recording usage in its state.db."""
+    from charter.agents import ModelFactory
+
+    return ModelFactory(ws.config.model, env=env, usage_db=ws.state_db, context=context)
+
+
+def intent_session(ws: Workspace, factory: ModelFactory, model_name: str) -> IntentSession:
+    """An IntentSession on `ws` whose scribe comes from `factory` (named `model_name`)."""
+    from charter.graphs.intent import IntentSession
+
+    return IntentSession(
+        ws.root,
+        ws.spec_dir,
+        ws.transcripts_dir,
+        ws.state_dir,
+        ws.checkpoints_db,
+        factory,
+        model_name,
+        index_db=ws.state_db,
+        builds_dir=ws.builds_dir,
+    )
+
+
+def open_intent_session(
+    ws: Workspace, *, need_model: bool, env: Mapping[str, str] | None = None
+) -> IntentSession:
+    """An IntentSession on `ws`; with `need_model`, raise ModelConfigError before anything is
+    recorded when the scribe's model or key is missing (checked without calling the model)."""
+    from charter.agents import ModelConfigError
+
+    factory = model_factory(ws, env=env)
+    try:
+        name = factory.resolve("scribe").name
+        if need_model:
+            factory.chat("scribe")  # builds the client: checks the key too
+    except ModelConfigError:
+        if need_model:
+            raise
+        name = ""
+    return intent_session(ws, factory, name)

@@ -4,7 +4,7 @@ Each figure is measured in a fresh subprocess so imports count: the parent start
 the child imports the TUI, runs it headless (Textual's test driver renders every frame) and
 prints its figures as JSON once the main screen shows the spec tree and the chat.
 
-- cold start on the example workspace (`app.example` materialises it when present, else a
+- cold start on the example workspace (`app.services.example` materialises it when present, else a
   small equivalent is generated here): target < 0.6 s;
 - a 2,000-requirement spec with a 10,000-message ledger: first frame < 1.5 s, RSS < 250 MB,
   and the CPU time per scroll step (one key press and the repaint it causes, measured as this
@@ -167,7 +167,7 @@ def make_big_workspace(root: Path, files: int = FILES, messages: int = MESSAGES)
 
 def example_workspace(root: Path) -> Path:
     """The bundled example workspace, materialised as `make run` does."""
-    from charter.app.example import materialise
+    from charter.app.services.example import materialise
 
     return materialise(ROOT / "examples" / "telemetry", root).root
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bench.harness import Result, p50, timings_ms
-from charter.app.why import explain
+from charter.app.services.why import explain
 from charter.app.workspace import init_workspace, open_workspace
 from charter.specs import CommitMessage, Intent, commit_spec_change, requirement_history
 from charter.transcripts import Ledger

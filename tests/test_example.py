@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from charter.app.example import ROOT, materialise
+from charter.app.services.example import ROOT, materialise
 from tests.conftest import run_charter
 
 
@@ -52,16 +52,16 @@ def test_make_run_rebuilds_an_example_interrupted_part_way(
 ) -> None:
     """A copy left half-replayed (no completion marker) is built again, not opened as it is."""
     import charter.app.commands.tui
-    import charter.app.example
+    import charter.app.services.example
 
     dest = tmp_path / "example"
     (dest / "specs").mkdir(parents=True)
     (dest / "charter.toml").write_text("", encoding="utf-8")  # what a replay writes first
     opened: list[Path] = []
-    monkeypatch.setattr(charter.app.example, "DEFAULT_DEST", dest)
+    monkeypatch.setattr(charter.app.services.example, "DEFAULT_DEST", dest)
     monkeypatch.setattr(charter.app.commands.tui, "open_tui", opened.append)
 
-    assert charter.app.example.main(["examples/telemetry"]) == 0
+    assert charter.app.services.example.main(["examples/telemetry"]) == 0
 
     assert opened == [dest]
     assert run_charter("validate", cwd=dest).code == 0

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 from typer.core import TyperGroup
 
-from charter.app.audit_run import spec_prefix, validation_errors
 from charter.app.commands.common import dump, fail, open_ws, out
+from charter.app.services.audit import spec_files, spec_prefix, validation_errors
 
 if TYPE_CHECKING:
     import click
@@ -68,13 +68,10 @@ def register(cli: typer.Typer) -> None:
 
 def _spec_files(ws: Workspace, rev: str | None) -> dict[str, bytes]:
     """The spec's Markdown files (path relative to the spec dir → bytes), from REV or the disk."""
-    from charter.graphs.audit import spec_dir_files
-    from charter.specs import HistoryError, spec_files_at
+    from charter.specs import HistoryError
 
-    if rev is None:
-        return spec_dir_files(ws.spec_dir)
     try:
-        return spec_files_at(ws.root, rev, ws.spec_dir)
+        return spec_files(ws, rev)
     except HistoryError as exc:
         raise fail(str(exc), 2) from None
 
@@ -82,7 +79,7 @@ def _spec_files(ws: Workspace, rev: str | None) -> dict[str, bytes]:
 def _factory(ws: Workspace) -> tuple[ModelFactory, str]:
     """The model factory and the auditor's model name, or exit 2 saying what to set."""
     from charter.agents import ModelConfigError
-    from charter.app.audit_run import auditor_factory
+    from charter.app.services.audit import auditor_factory
 
     try:
         return auditor_factory(ws)
@@ -129,7 +126,7 @@ def _report_invalid(errors: list[Finding], prefix: str, rev: str | None, as_json
 def _run_audit(ws: Workspace, files: dict[str, bytes], rev: str | None) -> AuditResult:
     """Run the audit graph on the workspace's inputs; model errors exit."""
     from charter.agents import ModelCallError, ModelConfigError
-    from charter.app.audit_run import audit_request
+    from charter.app.services.audit import audit_request
     from charter.graphs.audit import run_audit
 
     factory, model_name = _factory(ws)
@@ -226,7 +223,7 @@ def _fix(ws: Workspace, revision: str, finding: AuditFinding, prefix: str, as_js
     """Run the scribe turn for a finding under the workspace lock."""
     from charter.agents import ModelCallError, ModelConfigError
     from charter.app.lock import LockedError, WorkspaceLock
-    from charter.app.sessions import open_intent_session
+    from charter.app.workspace import open_intent_session
     from charter.graphs.audit import request_fix
     from charter.graphs.intent import IntentError
 

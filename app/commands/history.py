@@ -14,7 +14,7 @@ import typer
 from charter.app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
-    from charter.app.why import WhyReport
+    from charter.app.services.why import WhyReport
     from charter.specs import CommitInfo
 
 
@@ -88,7 +88,7 @@ def why_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Explain a requirement: its text, provenance, the user's words and its commits."""
-    from charter.app.why import UnknownRequirementError, explain, normalise_id
+    from charter.app.services.why import UnknownRequirementError, explain, normalise_id
     from charter.specs import HistoryError
 
     ws = open_ws()

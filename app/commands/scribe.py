@@ -75,7 +75,7 @@ def _read_text(value: str, what: str) -> str:
 def _open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
     """An IntentSession on the workspace; without `need_model` a missing model is tolerated."""
     from charter.agents import ModelConfigError
-    from charter.app.sessions import open_intent_session
+    from charter.app.workspace import open_intent_session
 
     try:
         return open_intent_session(ws, need_model=need_model)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from charter.app.audit_run import spec_prefix as spec_dir_label
 from charter.app.commands.common import open_ws
+from charter.app.services.audit import spec_prefix as spec_dir_label
 
 if TYPE_CHECKING:
     from charter.specs import Finding

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from charter.app.workspace import Workspace, init_workspace, open_workspace
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the source checkout: app/services/ is two down
 DEFAULT_DEST = ROOT / "build" / "example-workspace"
 # Written last: a copy without it was interrupted part-way and is built again.
 DONE_MARKER = Path(".charter") / "example-complete"
