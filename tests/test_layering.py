@@ -90,7 +90,7 @@ def test_imports_flow_one_way() -> None:
 GIT_HOME = ("specs/git/",)
 # The generated codebase's own repository inside a build directory, not the user's repository.
 GIT_EXCEPTIONS = {"graphs/build/workrepo.py"}
-PROMPT_HOME = "agents/prompts.py"
+PROMPT_HOME = "agents/prompts/__init__.py"
 SPEC_LISTING_HOME = "specs/loader.py"
 # app/tui/ is the TUI helper's: backend.py should call `charter.specs.head_commit`,
 # `current_branch` and `spec_paths` instead of running git and globbing the spec dir itself.
@@ -175,7 +175,7 @@ def test_only_specs_git_runs_git() -> None:
 
 
 def test_only_agents_prompts_reads_prompt_files() -> None:
-    """Prompt files are read by `agents/prompts.py` alone (name, version, text)."""
+    """Prompt files are read by `agents/prompts/__init__.py` alone (name, version, text)."""
     wrong = [
         f"{path}: {how}"
         for path, tree in project_files()

@@ -1,9 +1,12 @@
-"""The one prompt loader: every prompt file under `agents/prompts/` is read here and nowhere else.
+"""The one prompt loader: the prompt files beside this module are read here and nowhere else.
 
 A prompt file is `agents/prompts/<name>.md`; its first line is `version: <v>` (the version goes
 into cache keys and input hashes, so a changed prompt never reuses an old answer) and the rest is
 the text. `{field}` placeholders are filled by `render`. Files ship as package data and are read
 through `importlib.resources`, so this works from a wheel as well as from a checkout.
+
+The loader is this package's `__init__` (not an `agents/prompts.py` beside an `agents/prompts/`
+folder) because type checkers resolve such a pair to the folder inside a namespace package.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-PACKAGE = "charter.agents"
-FOLDER = "prompts"
+PACKAGE = "charter.agents.prompts"
 SUFFIX = ".md"
 VERSION_PREFIX = "version:"
 
@@ -39,9 +41,9 @@ class Prompt:
 @cache
 def load_prompt(name: str) -> Prompt:
     """Read `agents/prompts/<name>.md`, whose first line must be `version: <v>`."""
-    where = f"agents/{FOLDER}/{name}{SUFFIX}"
+    where = f"agents/prompts/{name}{SUFFIX}"
     try:
-        raw = resources.files(PACKAGE).joinpath(FOLDER, f"{name}{SUFFIX}").read_text("utf-8")
+        raw = resources.files(PACKAGE).joinpath(f"{name}{SUFFIX}").read_text("utf-8")
     except FileNotFoundError as exc:
         raise PromptError(f"{where}: no such prompt file") from exc
     first, _, rest = raw.partition("\n")
@@ -62,7 +64,7 @@ def prompt_versions(names: Iterable[str]) -> dict[str, str]:
 
 def prompt_names() -> list[str]:
     """Every prompt file's name, sorted."""
-    folder = resources.files(PACKAGE).joinpath(FOLDER)
+    folder = resources.files(PACKAGE)
     return sorted(
         entry.name.removesuffix(SUFFIX)
         for entry in folder.iterdir()

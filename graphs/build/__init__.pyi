@@ -1,0 +1,91 @@
+"""Types of `charter.graphs.build`'s lazily loaded names (PEP 562 in `__init__.py`).
+
+Type checkers read this file instead of `__init__.py`; `tests/test_lazy_exports.py` checks that
+it imports every name of `_EXPORTS` from the same module, so the two cannot drift.
+"""
+
+from pathlib import Path
+
+from charter.graphs.build.cache import (
+    CacheMiss,
+    CacheMode,
+    ResponseCache,
+)
+from charter.graphs.build.journal import (
+    BuildEvent,
+)
+from charter.graphs.build.plan import (
+    PlanLoadError,
+    check_plan,
+    dump_plan,
+    load_plan,
+)
+from charter.graphs.build.questions import (
+    find_question,
+    list_questions,
+)
+from charter.graphs.build.records import (
+    BuildDir,
+    BuildOptions,
+    BuildQuestion,
+    BuildRecord,
+    BuildStatus,
+    TaskRecord,
+    TaskState,
+    is_running,
+    list_builds,
+    read_record,
+    shown_status,
+)
+from charter.graphs.build.run import (
+    BuildBusyError,
+    BuildInputError,
+    BuildOutcome,
+    BuildRequest,
+    NothingToResume,
+    run_build,
+)
+from charter.graphs.build.sandbox import (
+    PathRefused,
+    check_path,
+    run_verify,
+    write_files,
+)
+
+__all__ = [
+    "BuildBusyError",
+    "BuildDir",
+    "BuildEvent",
+    "BuildInputError",
+    "BuildOptions",
+    "BuildOutcome",
+    "BuildQuestion",
+    "BuildRecord",
+    "BuildRequest",
+    "BuildStatus",
+    "CacheMiss",
+    "CacheMode",
+    "NothingToResume",
+    "PathRefused",
+    "PlanLoadError",
+    "ResponseCache",
+    "TaskRecord",
+    "TaskState",
+    "check_path",
+    "check_plan",
+    "dump_plan",
+    "find_question",
+    "is_running",
+    "list_builds",
+    "list_questions",
+    "load_build",
+    "load_plan",
+    "read_record",
+    "run_build",
+    "run_verify",
+    "shown_status",
+    "write_files",
+]
+
+def load_build(builds_dir: Path, build_id: str) -> BuildRecord | None:
+    """One build's record by ID, or None when there is no such build."""
