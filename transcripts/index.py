@@ -10,9 +10,7 @@ newest matches first without ranking every match. Each thread gets its own conne
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -32,65 +30,22 @@ from charter.transcripts.model import (
     SessionRead,
     message_number,
 )
+from charter.transcripts.rows import (
+    FILE_COLUMNS,
+    FILES,
+    FTS,
+    MESSAGE_COLUMNS,
+    MESSAGES,
+    TOKENIZE,
+    record_row,
+    row_record,
+)
+from charter.transcripts.search import search_messages
 from charter.transcripts.sessions import SUFFIX, list_sessions, session_key, session_path
-from charter.transcripts.snippet import make_snippet, query_terms
 
-MESSAGES = "messages"
-FILES = "messages_files"
-FTS = f"{MESSAGES}_fts"
-TOKENIZE = "porter unicode61 remove_diacritics 2"
-MESSAGE_COLUMNS: dict[str, type] = {
-    "seq": int,  # the message number, also the rowid: FTS rowid order is message order
-    "id": str,
-    "session": str,
-    "ts": str,
-    "role": str,
-    "kind": str,
-    "text": str,
-    "reply_to": str,
-    "proposal": str,
-    "commit": str,
-    "build": str,
-    "question": str,
-    "data": str,
-}
-FILE_COLUMNS: dict[str, type] = {
-    "session": str,
-    "size": int,
-    "mtime_ns": int,
-    "offset": int,
-    "tail": bytes,
-    "count": int,
-    "first_ts": str,
-    "last_ts": str,
-}
 TAIL = 64  # bytes before the indexed offset that must be unchanged for an incremental catch-up
 FRESH_INTERVAL = 0.25  # seconds between two automatic checks of the files (reads stay fast)
 BATCH = 2000
-_WORD = re.compile(r"\w")
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
-    "\uff66-\uff9f\U00020000-\U0003134f]"
-)
-
-
-def record_row(record: Record) -> dict[str, Any]:
-    """The `messages` row of a record."""
-    row: dict[str, Any] = dict.fromkeys(MESSAGE_COLUMNS)
-    row.update(record.to_dict())
-    row["seq"] = record.number
-    if record.data is not None:
-        row["data"] = json.dumps(record.data, ensure_ascii=False)
-    return row
-
-
-def row_record(row: dict[str, Any]) -> Record:
-    """Rebuild a record from its `messages` row."""
-    fields = {k: v for k, v in row.items() if k in MESSAGE_COLUMNS and v is not None}
-    del fields["seq"]
-    if "data" in fields:
-        fields["data"] = json.loads(fields["data"])
-    return Record.model_validate(fields)
 
 
 class LedgerIndex:
@@ -277,43 +232,7 @@ class LedgerIndex:
         query = query.strip()
         if not query:
             return []
-        db = self.db
-        where = "role = :role" if role else None
-        args = {"role": role} if role else None
-        messages = self._messages(db)
-        if needs_substring_scan(query):
-            condition = "instr(lower(text), lower(:needle)) > 0"
-            rows = list(
-                messages.rows_where(
-                    f"{condition} and {where}" if where else condition,
-                    {"needle": query, **(args or {})},
-                    order_by="seq desc",
-                    limit=limit,
-                )
-            )
-        else:
-            # FTS5 walks its doclists in rowid order and stops at the limit; ranking every match
-            # by bm25 instead costs 20x more on a large ledger (bench/bench_ledger.py).
-            rows = list(
-                messages.search(
-                    query,
-                    quote=True,
-                    order_by=f"{FTS}.rowid desc",
-                    limit=limit,
-                    where=where,
-                    where_args=args,
-                    include_rank=True,
-                )
-            )
-        terms = query_terms(query)
-        return [
-            Hit(
-                record=row_record(row),
-                snippet=make_snippet(row["text"], terms),
-                rank=row.get("rank"),
-            )
-            for row in rows
-        ]
+        return search_messages(self._messages(self.db), query, limit, role)
 
     def linked(self, field: str) -> set[str]:
         """Every distinct value of a link field (`proposal`, `commit`, ...) across the ledger."""
@@ -387,12 +306,6 @@ class LedgerIndex:
     def _files(db: Database) -> Table:
         """The per-file bookkeeping table."""
         return db.table(FILES)
-
-
-def needs_substring_scan(query: str) -> bool:
-    """Whether the tokenizer cannot find this query as words: it has no word characters, or
-    it is in a script written without spaces between words (CJK, Thai, ...)."""
-    return not _WORD.search(query) or bool(_UNSPACED.search(query))
 
 
 def _read_tail(path: Path, offset: int) -> bytes:
