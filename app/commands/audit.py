@@ -126,13 +126,11 @@ def _report_invalid(errors: list[Finding], prefix: str, rev: str | None, as_json
 def _run_audit(ws: Workspace, files: dict[str, bytes], rev: str | None) -> AuditResult:
     """Run the audit graph on the workspace's inputs; model errors exit."""
     from charter.agents import ModelCallError, ModelConfigError
-    from charter.app.services.audit import audit_request
-    from charter.graphs.audit import run_audit
+    from charter.app.services.audit import run_workspace_audit
 
     factory, model_name = _factory(ws)
-    request = audit_request(ws, files, factory, model_name, rev)
     try:
-        return run_audit(request)
+        return run_workspace_audit(ws, files, factory, model_name, rev)
     except ModelConfigError as exc:
         raise fail(exc.user_message, 2) from None
     except ModelCallError as exc:
@@ -200,7 +198,8 @@ def fix_command(
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Hand a finding to the scribe: its proposal is reviewed like any other, never applied."""
-    from charter.graphs.audit import find_finding, load_run, revision_key
+    from charter.app.services.audit import stored_audit
+    from charter.graphs.audit import find_finding
 
     ws = open_ws()
     prefix = spec_prefix(ws)
@@ -208,7 +207,7 @@ def fix_command(
     if found is None:
         raise fail(f"no audit finding {finding_id}: run `charter audit` to list findings", 2)
     run, finding = found
-    current = load_run(ws.state_db, revision_key(_spec_files(ws, None)))
+    _, current = stored_audit(ws)
     if current is not None and all(f.id != finding_id for f in current.findings):
         raise fail(
             f"{finding_id} is not among the findings of the current spec (it was resolved, or "

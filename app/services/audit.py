@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from charter.agents import ModelFactory
     from charter.app.workspace import Workspace
-    from charter.graphs.audit import AuditRequest
+    from charter.graphs.audit import AuditRequest, AuditResult, AuditRun
     from charter.specs import Finding
 
 
@@ -91,3 +91,27 @@ def audit_request(
         user_records=records,
         locked=locked_history(ws.state_db, ws.root, ws.spec_dir, rev or "HEAD"),
     )
+
+
+def stored_audit(ws: Workspace) -> tuple[str, AuditRun | None]:
+    """The working tree's revision key and its stored audit, if any (never a model call)."""
+    from charter.graphs.audit import load_run, revision_key
+
+    revision = revision_key(spec_files(ws))
+    return revision, load_run(ws.state_db, revision)
+
+
+def run_workspace_audit(
+    ws: Workspace,
+    files: Mapping[str, bytes],
+    factory: ModelFactory,
+    model_name: str,
+    rev: str | None = None,
+) -> AuditResult:
+    """Audit `files` (model calls only for what the cache lacks); the run is stored.
+
+    Raises the model layer's errors (`ModelConfigError`, `ModelCallError`) when the model fails.
+    """
+    from charter.graphs.audit import run_audit
+
+    return run_audit(audit_request(ws, files, factory, model_name, rev))
