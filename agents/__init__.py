@@ -1,7 +1,9 @@
 """agents: model access (per-role ChatOpenAI factory, usage, errors, structured output) and agents.
 
 Public surface; other packages import only from here. Names resolve lazily (PEP 562) so that
-importing `agents.settings` or a light CLI command never pays for langchain's import time.
+importing `agents.settings` or a light CLI command never pays for langchain's import time; the
+stub `__init__.pyi` gives type checkers each name's real type (tests/test_lazy_exports.py keeps the
+two in step).
 """
 
 from __future__ import annotations

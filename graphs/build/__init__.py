@@ -3,7 +3,8 @@
 Public surface (DESIGN §7): `run_build(BuildRequest)` starts, replays or resumes a build in
 `.charter/builds/<id>/`; `list_builds` and `load_build` read their records; `list_questions` and
 `find_question` read the questions tasks raised. Names resolve lazily (PEP 562): listing builds
-or questions never pays for LangGraph's and LangChain's import time.
+or questions never pays for LangGraph's and LangChain's import time; `__init__.pyi` gives type
+checkers each name's real type (tests/test_lazy_exports.py keeps the two in step).
 """
 
 from __future__ import annotations
