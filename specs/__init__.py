@@ -11,6 +11,7 @@ from charter.specs.model import (
     MSG_ID_RE,
     REQ_ID_RE,
     XREF_RE,
+    Example,
     Finding,
     Prose,
     Provenance,
@@ -22,7 +23,12 @@ from charter.specs.model import (
     SpecFile,
 )
 from charter.specs.parser import MAX_FILE_BYTES, parse_bytes, parse_file
-from charter.specs.render import render_file, render_provenance, render_requirement
+from charter.specs.render import (
+    render_example,
+    render_file,
+    render_provenance,
+    render_requirement,
+)
 from charter.specs.validate import (
     MessageText,
     merge_findings,
@@ -38,6 +44,7 @@ __all__ = [
     "MSG_ID_RE",
     "REQ_ID_RE",
     "XREF_RE",
+    "Example",
     "Finding",
     "IdRegister",
     "IdRegisterError",
@@ -55,6 +62,7 @@ __all__ = [
     "merge_findings",
     "parse_bytes",
     "parse_file",
+    "render_example",
     "render_file",
     "render_provenance",
     "render_requirement",
@@ -116,3 +124,9 @@ __all__ += [
 from charter.specs.diff import requirement_changes  # noqa: E402
 
 __all__ += ["requirement_changes"]
+
+# Examples under requirements: reading a shell session (specs/session.py).
+from charter.specs.model import EXAMPLE_INFO  # noqa: E402
+from charter.specs.session import SessionError, Step, line_matches, parse_session  # noqa: E402
+
+__all__ += ["EXAMPLE_INFO", "SessionError", "Step", "line_matches", "parse_session"]
