@@ -86,6 +86,7 @@ _EXPORTS.update(
             "TaskResult",
             "builder_prompt",
             "coder_messages",
+            "fence",
             "fixer_messages",
             "planner_messages",
             "prompt_versions",

@@ -34,6 +34,7 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from pydantic import BaseModel, Field
 
 from charter.agents.settings import ModelSettings
+from charter.specs import parse_file
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 BUILDER_ROLES = ("planner", "coder", "fixer")
@@ -257,6 +258,9 @@ def planner_messages(
     body = ["# Specification", ""]
     for path, text in spec_files:
         body += [f"## File `{path}`", "", fence(text, "markdown"), ""]
+    with_examples = _requirements_with_examples(spec_files)
+    body += ["# Requirements with examples (Charter runs them after the build)", ""]
+    body += [", ".join(with_examples) if with_examples else "(none)", ""]
     body += ["# Conventions (LOCKED, apply to every task; do not plan them)", ""]
     body += [_bullets(conventions, "(none)"), ""]
     if conventions_ids:
@@ -277,6 +281,15 @@ def planner_messages(
         ]
         messages.append({"role": "user", "content": "\n".join(repair) + "\n"})
     return messages
+
+
+def _requirements_with_examples(spec_files: Sequence[tuple[str, str]]) -> list[str]:
+    """IDs of the requirements that carry at least one example, in spec order."""
+    ids: list[str] = []
+    for path, text in spec_files:
+        parsed, _ = parse_file(text, path)
+        ids += [r.id for r in parsed.requirements() if r.examples]
+    return ids
 
 
 def to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:

@@ -28,6 +28,7 @@ class Step:
     line: int = 0  # 0-based index of the `$ ` line in the body
     expected: list[str] = field(default_factory=list)
     exit_code: int = 0
+    exit_stated: bool = False  # the session has an explicit `[N]` line for this command
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def parse_session(body: str) -> tuple[list[Step], list[SessionError]]:
             if code > 255:
                 errors.append(SessionError(index, 2, f"exit status {code} is over 255"))
             step.exit_code = code
-            exit_seen = True
+            step.exit_stated = exit_seen = True
             continue
         if text.endswith(RE_SUFFIX):
             try:
