@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, Field
 
 from charter.agents import Proposal, ProposalItem
+from charter.graphs.intent.example_ops import ExampleOps
 from charter.specs import (
     Finding,
     IdRegister,
@@ -250,7 +251,7 @@ def _title_from_path(path: str) -> str:
     return stem[:1].upper() + stem[1:] if stem else "Spec"
 
 
-class _Checker:
+class _Checker(ExampleOps):
     """Applies the items of one proposal to a working copy of the spec, collecting findings."""
 
     def __init__(
