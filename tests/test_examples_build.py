@@ -85,7 +85,9 @@ def test_examples_run_after_the_build_and_decide_verdicts(workspace: Path, llm: 
 
     llm.handler(Script(plan(), coder))
     out = run_charter("build", "--json", cwd=workspace, env=llm.env(), timeout=120)
-    assert json.loads(out.out)["status"] == "done", out.err + out.out
+    summary = json.loads(out.out)
+    assert summary["status"] == "done", out.err + out.out
+    assert summary["examples"] == {"passed": 1, "failed": 1, "first_failure": "CLI-2 example 1"}
 
     # The builder saw the examples: the planner is told which requirements have them, and the
     # task implementing CLI-1 and CLI-2 carries their sessions verbatim.

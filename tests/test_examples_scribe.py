@@ -65,7 +65,7 @@ def test_pasted_session_becomes_an_explicit_example(workspace: Path, llm: FakeLL
     assert example["provenance"]["quote"] == "greet Ann"
     assert example["messages"][0]["text"] == PASTED
     # The commit that added the example is part of CLI-1's history.
-    assert [c["subject"] for c in why["commits"]][0] == "spec: greet example"
+    assert why["commits"][0]["subject"] == "spec: greet example"
 
 
 def test_examples_are_changed_and_removed_through_review(workspace: Path, llm: FakeLLM) -> None:
