@@ -62,16 +62,8 @@ def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
     verdicts = {v.id: v for v in run.requirements} if run is not None else {}
     rows: list[dict[str, Any]] = []
     for req in spec.requirements():
-        kind = req.provenance.kind if req.provenance else None
-        shown = (
-            {
-                ProvenanceKind.EXPLICIT: "explicit",
-                ProvenanceKind.INFERRED: "inferred-unconfirmed",
-                ProvenanceKind.CONFIRMED: "confirmed",
-            }.get(kind, "none")
-            if kind
-            else "none"
-        )
+        kind = req.provenance.kind.value if req.provenance else "none"
+        shown = "inferred-unconfirmed" if kind == ProvenanceKind.INFERRED else kind
         verdict = verdicts.get(req.id)
         rows.append(
             {
