@@ -64,6 +64,9 @@ def test_pasted_session_becomes_an_explicit_example(workspace: Path, llm: FakeLL
     assert example["body"] == SESSION
     assert example["provenance"]["quote"] == "greet Ann"
     assert example["messages"][0]["text"] == PASTED
+    text = cli(workspace, "why", "CLI-1").out
+    assert 'Examples (1):\n  specs/greeter.md:7  explicit (m-0001): "greet Ann"\n' in text
+    assert "    $ greet Ann\n    hello, Ann\n" in text
     # The commit that added the example is part of CLI-1's history.
     assert why["commits"][0]["subject"] == "spec: greet example"
 
