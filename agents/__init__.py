@@ -85,6 +85,7 @@ _EXPORTS.update(
                 "BUILDER_ROLES",
                 "TaskBrief",
                 "coder_messages",
+                "fence",
                 "fixer_messages",
                 "planner_messages",
                 "prompt_versions",

@@ -29,7 +29,9 @@ _TASK_HEADING = re.compile(r"^## task: (\w+)\s*$", re.MULTILINE)
 LATER_MESSAGE_LIMIT = 2000
 """Characters of a later message the drift judge sees (the finding still quotes it whole)."""
 
-IssueKind = Literal["contradiction", "ambiguity", "gap", "infeasibility", "complement"]
+IssueKind = Literal[
+    "contradiction", "ambiguity", "gap", "infeasibility", "complement", "example-contradiction"
+]
 IssueSeverity = Literal["ERROR", "WARNING", "INFO"]
 
 
@@ -37,7 +39,8 @@ class ReportedIssue(BaseModel):
     """One problem the auditor model reports."""
 
     kind: IssueKind = Field(
-        description="contradiction, ambiguity, gap, infeasibility or complement"
+        description="contradiction, ambiguity, gap, infeasibility, complement or "
+        "example-contradiction"
     )
     severity: IssueSeverity = Field(description="ERROR, WARNING or INFO")
     requirements: list[str] = Field(

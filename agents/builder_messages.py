@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from charter.agents.builder_schemas import PlannedTask
 from charter.agents.prompts import load_prompt
+from charter.specs import parse_file
 
 BUILDER_ROLES = ("planner", "coder", "fixer")
 
@@ -135,6 +136,9 @@ def planner_messages(
     body = ["# Specification", ""]
     for path, text in spec_files:
         body += [f"## File `{path}`", "", fence(text, "markdown"), ""]
+    with_examples = _requirements_with_examples(spec_files)
+    body += ["# Requirements with examples (Charter runs them after the build)", ""]
+    body += [", ".join(with_examples) if with_examples else "(none)", ""]
     body += ["# Conventions (LOCKED, apply to every task; do not plan them)", ""]
     body += [_bullets(conventions, "(none)"), ""]
     if conventions_ids:
@@ -155,3 +159,12 @@ def planner_messages(
         ]
         messages.append({"role": "user", "content": "\n".join(repair) + "\n"})
     return messages
+
+
+def _requirements_with_examples(spec_files: Sequence[tuple[str, str]]) -> list[str]:
+    """IDs of the requirements that carry at least one example, in spec order."""
+    ids: list[str] = []
+    for path, text in spec_files:
+        parsed, _ = parse_file(text, path)
+        ids += [r.id for r in parsed.requirements() if r.examples]
+    return ids

@@ -4,7 +4,8 @@ These pydantic models are the schema of the `propose_change` and `ask_user` tool
 (optional fields checked per operation) so that small local models can fill them. A new
 requirement never carries an ID: Charter allocates IDs in code. Each item states where it came
 from: `explicit` (message IDs and a verbatim quote, which code verifies later) or `inferred`
-(a reason).
+(a reason). Examples (shell sessions under a requirement) are added, changed and removed by
+their own operations, with their own provenance.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from charter.specs import MSG_ID_RE, REQ_ID_RE
+from charter.specs import MSG_ID_RE, REQ_ID_RE, parse_session
 
 Op = Literal[
     "add_requirement",
@@ -23,6 +24,9 @@ Op = Literal[
     "add_section",
     "rename_section",
     "remove_section",
+    "add_example",
+    "modify_example",
+    "remove_example",
 ]
 
 # Which fields each operation needs; checked after the per-field validation.
@@ -34,8 +38,18 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "add_section": ("file", "section"),
     "rename_section": ("file", "section", "new_title"),
     "remove_section": ("file", "section"),
+    "add_example": ("id", "session"),
+    "modify_example": ("id", "example", "session"),
+    "remove_example": ("id", "example"),
 }
-_TAKES_ID = ("modify_requirement", "remove_requirement", "move_requirement")
+_TAKES_ID = (
+    "modify_requirement",
+    "remove_requirement",
+    "move_requirement",
+    "add_example",
+    "modify_example",
+    "remove_example",
+)
 # Fields rendered on one Markdown line: a line break would write lines the model chose (a
 # requirement with its own ID, LOCKED flag and provenance) into the spec.
 _ONE_LINE = ("file", "section", "id", "text", "new_title", "file_title")
@@ -50,6 +64,9 @@ OP_MARK: dict[str, str] = {
     "add_section": "+§",
     "rename_section": "~§",
     "remove_section": "-§",
+    "add_example": "+ex",
+    "modify_example": "~ex",
+    "remove_example": "-ex",
 }
 
 
@@ -75,6 +92,16 @@ class ProposalItem(BaseModel):
     new_title: str | None = Field(default=None, description="rename_section: the new title")
     file_title: str | None = Field(
         default=None, description="add_section into a new file: that file's # title"
+    )
+    session: str | None = Field(
+        default=None,
+        description="add_example, modify_example: a shell session under requirement `id`: "
+        "`$ command` lines, each followed by its exact output lines and, when not 0, a last "
+        "line `[N]` with its exit status; a session the user pasted is copied verbatim (their "
+        "shell prompt before `$ ` left out)",
+    )
+    example: int | None = Field(
+        default=None, ge=1, description="modify_example, remove_example: 1 = the first example"
     )
     provenance: Literal["explicit", "inferred"]
     messages: list[str] = Field(
@@ -104,6 +131,11 @@ class ProposalItem(BaseModel):
             raise ValueError(f"{', '.join(broken)} must be one line: no line breaks")
         if self.text is not None and not self.text.strip():
             raise ValueError("text is empty")
+        if self.session is not None:
+            _steps, errors = parse_session(self.session)
+            if errors:
+                e = errors[0]
+                raise ValueError(f"session line {e.line + 1}: {e.message}")
         if self.provenance == "explicit":
             if not self.messages or not self.quote or not self.quote.strip():
                 raise ValueError("an explicit item needs messages and a non-empty quote")

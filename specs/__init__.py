@@ -21,6 +21,7 @@ from charter.specs.model import (
     MSG_ID_RE,
     REQ_ID_RE,
     XREF_RE,
+    Example,
     Finding,
     Prose,
     Provenance,
@@ -32,7 +33,12 @@ from charter.specs.model import (
     SpecFile,
 )
 from charter.specs.parser import MAX_FILE_BYTES, parse_bytes, parse_file
-from charter.specs.render import render_file, render_provenance, render_requirement
+from charter.specs.render import (
+    render_example,
+    render_file,
+    render_provenance,
+    render_requirement,
+)
 from charter.specs.validate import (
     MessageText,
     merge_findings,
@@ -50,6 +56,7 @@ __all__ = [
     "REQ_ID_RE",
     "SPEC_SUFFIX",
     "XREF_RE",
+    "Example",
     "Finding",
     "IdRegister",
     "IdRegisterError",
@@ -71,6 +78,7 @@ __all__ = [
     "parse_file",
     "read_spec_commit",
     "read_spec_dir",
+    "render_example",
     "render_file",
     "render_provenance",
     "render_requirement",
@@ -149,3 +157,9 @@ __all__ += [
 from charter.specs.diff import requirement_changes  # noqa: E402
 
 __all__ += ["requirement_changes"]
+
+# Examples under requirements: reading a shell session (specs/session.py).
+from charter.specs.model import EXAMPLE_INFO  # noqa: E402
+from charter.specs.session import SessionError, Step, line_matches, parse_session  # noqa: E402
+
+__all__ += ["EXAMPLE_INFO", "SessionError", "Step", "line_matches", "parse_session"]

@@ -17,6 +17,10 @@ def _signature(req: Requirement) -> tuple[object, ...]:
         req.text,
         req.locked,
         prov and (prov.kind, tuple(prov.messages), prov.quote, prov.reason),
+        tuple(
+            (e.body, e.info, e.provenance and e.provenance.model_dump(exclude={"line"}))
+            for e in req.examples
+        ),
     )
 
 

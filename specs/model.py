@@ -45,6 +45,23 @@ class Provenance(BaseModel):
     line: int = 0
 
 
+EXAMPLE_INFO = "console"
+
+
+class Example(BaseModel):
+    """A fenced shell session under a requirement, run by Charter against a build (DESIGN §4).
+
+    `body` is the text between the fences with the list item's indent removed: `$ ` command
+    lines, their expected output and an optional `[N]` exit status (`specs.session`).
+    """
+
+    body: str
+    info: str = Field(default=EXAMPLE_INFO, description="the fence's info string")
+    provenance: Provenance | None = None
+    line: int = Field(default=0, description="line of the opening fence")
+    column: int = Field(default=3, description="column of the opening fence")
+
+
 class Requirement(BaseModel):
     """One list item with a bold stable ID, one RFC 2119 keyword and a provenance."""
 
@@ -52,6 +69,7 @@ class Requirement(BaseModel):
     text: str = Field(description="the requirement sentence(s), without ID and LOCKED flag")
     locked: bool = False
     provenance: Provenance | None = None
+    examples: list[Example] = Field(default_factory=list)
     line: int = 0
     column: int = 1
 

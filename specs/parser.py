@@ -3,8 +3,9 @@
 The parser never raises on bad input. It builds the best model it can and reports what it could
 not place as Findings located at file:line:column (1-based, in the text given). Structure the
 model cannot hold (text before the title, `####` headings, a provenance line with no requirement,
-unclosed code fences...) is reported here; problems with what the model does hold (IDs, keywords,
-provenance content, references) are the validator's job (`specs.validate`), so both checks also
+unclosed code fences, an example's fence that is never closed...) is reported here; problems
+with what the model does hold (IDs, keywords, provenance content, references, example bodies)
+are the validator's job (`specs.validate`), so both checks also
 apply to models built in code.
 
 Non-canonical but valid input (CRLF, trailing whitespace, extra blank lines, `*`/`+` bullets,
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 
 from charter.specs.model import (
     KEYWORD_RE,
+    Example,
     Finding,
     Prose,
     Provenance,
@@ -40,6 +42,8 @@ _ID_LIKE_RE = re.compile(r"[A-Za-z0-9_]+-[0-9]+$")
 _NESTED_REQ_RE = re.compile(r"[ \t]+[-*+][ \t]+\*\*[A-Za-z0-9_]+-[0-9]+\*\*")
 _LIST_RE = re.compile(r"(?:[-*+]|[0-9]{1,9}[.)])(?:[ \t]+|$)")
 _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
+# An example's opening fence: indented under the list item, after the provenance line.
+_EXAMPLE_FENCE_RE = re.compile(r"( +)(`{3,}|~{3,})([^`]*)$")
 _SETEXT_RE = re.compile(r" {0,3}(?:=+|-+)[ \t]*$")
 _LOCKED_RE = re.compile(r"LOCKED(?=[ \t]|$)")
 # A line that is meant as provenance: indented `>` (canonical), or a flush-left `> explicit …`.
@@ -248,13 +252,15 @@ def _requirement(st: _State, i: int, m: re.Match[str]) -> int:
     )
     trailing: list[str] = []
     k = j
+    reported = False
     if has_provenance:
+        k, reported = _examples(st, req, k)
         while k < n:
             s = lines[k].rstrip()
             dup = bool(_PROV_INDENTED_RE.match(s) or _PROV_LIKE_RE.match(s)) if s else False
             if not s or (not dup and s[0] not in " \t" and _ends_item(s)):
                 break
-            if not trailing:
+            if not trailing and not reported:
                 st.report(
                     Severity.ERROR,
                     "duplicate-provenance" if dup else "text-after-provenance",
@@ -283,6 +289,49 @@ def _requirement(st: _State, i: int, m: re.Match[str]) -> int:
     if trailing:
         st.add_block(Prose(text="\n".join(trailing), line=j + 1))
     return k
+
+
+def _examples(st: _State, req: Requirement, k: int) -> tuple[int, bool]:
+    """Read the fenced examples (each with its provenance line) after a requirement's provenance.
+
+    Return the index of the first line after them, and whether an unclosed fence was reported
+    (its lines then follow as text).
+    """
+    lines = st.lines
+    while k < len(lines):
+        fm = _EXAMPLE_FENCE_RE.match(lines[k])
+        if not fm:
+            return k, False
+        indent, opener, info = fm.group(1), fm.group(2), fm.group(3).strip()
+        column = len(indent) + 1
+        end = _fence_end(lines, k, opener, indented=True)
+        if end is None:
+            st.report(
+                Severity.ERROR,
+                "unclosed-example",
+                f"the example's fence {opener} under {req.id} is never closed",
+                k + 1,
+                column,
+            )
+            return k, True
+        width = len(indent)
+        body = "\n".join(_strip_indent(x, width) for x in lines[k + 1 : end])
+        example = Example(body=body, info=info, line=k + 1, column=column)
+        k = end + 1
+        if k < len(lines):
+            s = lines[k].rstrip()
+            pm = _PROV_INDENTED_RE.match(s) or _PROV_LIKE_RE.match(s)
+            if pm:
+                example.provenance = _provenance(st, k, s, pm)
+                k += 1
+        req.examples.append(example)
+    return k, False
+
+
+def _strip_indent(line: str, width: int) -> str:
+    """Remove up to `width` leading spaces (the list item's indent) from an example body line."""
+    spaces = len(line) - len(line.lstrip(" "))
+    return line[min(spaces, width) :]
 
 
 def _dedent(s: str) -> str:
@@ -421,10 +470,11 @@ def prose_break(text: str) -> int | None:
     return None
 
 
-def _fence_end(lines: list[str], start: int, opener: str) -> int | None:
+def _fence_end(lines: list[str], start: int, opener: str, indented: bool = False) -> int | None:
     """Index of the line closing the fence opened at `start`, or None when it is never closed."""
     char = opener[0]
-    closer = re.compile(rf" {{0,3}}{re.escape(char)}{{{len(opener)},}}[ \t]*$")
+    lead = " *" if indented else " {0,3}"
+    closer = re.compile(rf"{lead}{re.escape(char)}{{{len(opener)},}}[ \t]*$")
     for k in range(start + 1, len(lines)):
         if closer.match(lines[k]):
             return k

@@ -3,13 +3,17 @@
 Canonical layout: the `# Title` line first; every block (intro prose, heading, prose, a run of
 requirements) is separated from the next by exactly one blank line; the requirements of a run are
 adjacent lines; a requirement's continuation lines and its provenance line are indented two
-spaces; the file ends with exactly one newline. `parse_file(render_file(m))` gives back `m` (line
+spaces; a requirement's examples follow its provenance line, each a fenced block indented two
+spaces with its own provenance line under the closing fence; the file ends with exactly one
+newline. `parse_file(render_file(m))` gives back `m` (line
 numbers aside) for every model the validator accepts, and canonical text round-trips byte for byte.
 """
 
 from __future__ import annotations
 
-from charter.specs.model import Prose, Provenance, ProvenanceKind, Requirement, SpecFile
+import re
+
+from charter.specs.model import Example, Prose, Provenance, ProvenanceKind, Requirement, SpecFile
 
 INDENT = "  "
 PROVENANCE_PREFIX = INDENT + "> "
@@ -56,6 +60,29 @@ def render_requirement(r: Requirement) -> str:
     lines.extend(INDENT + line for line in more)
     if r.provenance is not None:
         lines.append(PROVENANCE_PREFIX + render_provenance(r.provenance))
+    lines.extend(render_example(e) for e in r.examples)
+    return "\n".join(lines)
+
+
+# Any indent: the closing fence of an example may be indented as deep as the body's lines.
+_BACKTICKS_RE = re.compile(r" *(`{3,})")
+
+
+def example_fence(body: str) -> str:
+    """The shortest backtick fence (at least three) that no line of `body` could close."""
+    runs = (m.group(1) for m in map(_BACKTICKS_RE.match, body.split("\n")) if m)
+    longest = max(map(len, runs), default=2)
+    return "`" * max(3, longest + 1)
+
+
+def render_example(e: Example) -> str:
+    """Render one example: its fence, its body indented under the item, then its provenance."""
+    fence = example_fence(e.body)
+    lines = [INDENT + fence + e.info]
+    lines.extend((INDENT + x) if x else "" for x in e.body.split("\n"))
+    lines.append(INDENT + fence)
+    if e.provenance is not None:
+        lines.append(PROVENANCE_PREFIX + render_provenance(e.provenance))
     return "\n".join(lines)
 
 

@@ -3,9 +3,10 @@
 `validate` checks what a model holds, whether it was parsed or built in code: requirement IDs
 (malformed, duplicated across files), exactly one RFC 2119 keyword, a well-formed provenance
 (explicit cites messages and quotes them, inferred gives a reason), quotes found verbatim in the
-cited user messages (when a `message_text` lookup is given), and cross-references `[ID]` to known
-requirements. What the parser could not place is reported by the parser; `validate_dir` runs
-both. Locations of text inside a requirement assume the canonical layout (`specs.render`).
+cited user messages (when a `message_text` lookup is given), cross-references `[ID]` to known
+requirements, and each example's session body and provenance (`specs.example_check`). What the
+parser could not place is reported by the parser; `validate_dir` runs both. Locations of text
+inside a requirement assume the canonical layout (`specs.render`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from charter.specs.example_check import check_example
 from charter.specs.loader import load_spec_dir
 from charter.specs.model import (
     KEYWORD_RE,
@@ -49,8 +51,15 @@ _LOCAL_CACHE_MAX = 1 << 15
 def _local_key(r: Requirement) -> tuple[object, ...]:
     """Everything `check_local` reads from a requirement (and so what its findings depend on)."""
     p = r.provenance
-    prov = None if p is None else (p.kind, tuple(p.messages), p.quote, p.reason, p.line)
-    return (r.id, r.text, r.locked, r.line, r.column, prov)
+    examples = tuple(
+        (e.body, e.info, e.line, e.column, _prov_key(e.provenance)) for e in r.examples
+    )
+    return (r.id, r.text, r.locked, r.line, r.column, _prov_key(p), examples)
+
+
+def _prov_key(p: Provenance | None) -> tuple[object, ...] | None:
+    """A provenance's fields as a hashable key."""
+    return None if p is None else (p.kind, tuple(p.messages), p.quote, p.reason, p.line)
 
 
 def _provenance_columns(p: Provenance) -> tuple[int, int, int]:
@@ -225,6 +234,9 @@ class _Validator:
         p = r.provenance
         if p is not None and p.messages and self.message_text is not None:
             self.check_quote(r, p)
+        for e in r.examples:
+            if e.provenance is not None and e.provenance.messages and self.message_text:
+                self.check_quote(r, e.provenance)
 
     def check_local(self, r: Requirement) -> None:
         """The checks that depend on nothing but the requirement: ID, text and provenance."""
@@ -251,6 +263,11 @@ class _Validator:
             )
         else:
             self.check_provenance(r, r.provenance)
+        for e in r.examples:
+            for f in check_example(r, e):
+                self.report(f.severity, f.code, f.message, f.line, f.column, r.id)
+            if e.provenance is not None:
+                self.check_provenance(r, e.provenance)
 
     def check_text(self, r: Requirement) -> None:
         """Check a requirement's text: renderable, one keyword, LOCKED placement."""

@@ -180,6 +180,31 @@ def test_contradiction_is_reported_at_its_requirement_and_fails_the_audit(
     assert all(b["tool_choice"]["function"]["name"] == "report_findings" for b in bodies)
 
 
+def test_examples_in_the_audit(ws: Path, llm: FakeLLM) -> None:
+    """The auditor sees each example; one at odds with its requirement is a WARNING whatever
+    severity the model gave; a MUST without an example is an INFO decided in code."""
+    use_spec(ws, "examples")
+    clash = issue(
+        "example-contradiction",
+        "INFO",
+        ["ING-1"],
+        "Example 1 of ING-1 expects exit status 1 although printing the count is a success.",
+        "Drop the `[1]` line from example 1 of ING-1.",
+    )
+    script_auditor(llm, sections={"Ingest": lambda text: [clash] if "[1]" in text else []})
+
+    doc = json.loads(audit(llm, "--json").output)
+
+    (section_request,) = [user_text(b) for b in audit_requests(llm) if "Section:" in user_text(b)]
+    assert "  Example 1 of ING-1 (inferred):\n    $ telemetry count batch.json\n" in (
+        section_request
+    )
+    rows = [(f["kind"], f["severity"], f["requirements"], f["source"]) for f in doc["findings"]]
+    assert ("example-contradiction", "WARNING", ["ING-1"], "model") in rows
+    assert ("no-example", "INFO", ["ING-2"], "code") in rows
+    assert not any(k == "no-example" and r == ["ING-1"] for k, _, r, _ in rows)
+
+
 def test_complementary_constraint_names_the_missing_half(ws: Path, llm: FakeLLM) -> None:
     """A "MUST accept X" with no rule for what is not X: a WARNING at ING-1; no ERROR, exit 0."""
     use_spec(ws, "complement")
@@ -190,8 +215,11 @@ def test_complementary_constraint_names_the_missing_half(ws: Path, llm: FakeLLM)
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["ok"] is True
-    assert doc["counts"] == {"ERROR": 0, "WARNING": 1, "INFO": 0}
-    (finding,) = doc["findings"]
+    # Besides the complement: each MUST without an example is an INFO finding, decided in code.
+    assert doc["counts"] == {"ERROR": 0, "WARNING": 1, "INFO": 2}
+    no_example = [f for f in doc["findings"] if f["kind"] == "no-example"]
+    assert [(f["severity"], f["source"]) for f in no_example] == [("INFO", "code")] * 2
+    (finding,) = [f for f in doc["findings"] if f["kind"] != "no-example"]
     assert finding["kind"] == "complement"
     assert finding["severity"] == "WARNING"
     assert finding["requirements"] == ["ING-1"]
@@ -434,7 +462,7 @@ def test_fix_goes_through_review_and_the_commit_names_the_finding(ws: Path, llm:
         sections={"Ingest": lambda text: [] if "reply 400" in text else [COMPLEMENT]},
     )
     doc = json.loads(audit(llm, "--json").output)
-    (finding,) = doc["findings"]
+    (finding,) = [f for f in doc["findings"] if f["kind"] == "complement"]
     before = path.read_bytes()
 
     fix = {

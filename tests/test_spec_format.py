@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from charter.specs import (
+    Example,
     Prose,
     Provenance,
     ProvenanceKind,
@@ -91,6 +92,22 @@ def provenances(draw: st.DrawFn) -> Provenance | None:
     return Provenance(kind=kind, messages=draw(MESSAGES), quote=quote)
 
 
+SESSION_LINE = st.one_of(
+    PHRASE.map(lambda p: "$ " + p),
+    PHRASE,
+    st.just(""),
+    st.just("[2]"),
+    st.just("    ```` not a fence end"),
+    st.just("> continued"),
+    st.just("trailing spaces kept   "),
+)
+EXAMPLE = st.builds(
+    Example,
+    body=st.lists(SESSION_LINE, min_size=1, max_size=5).map("\n".join),
+    provenance=provenances(),
+)
+
+
 @st.composite
 def requirements(draw: st.DrawFn) -> Requirement:
     """A requirement: valid ID, optional LOCKED, keyword text with continuation lines."""
@@ -102,7 +119,10 @@ def requirements(draw: st.DrawFn) -> Requirement:
         id=req_id,
         text="\n".join([first, *more]),
         locked=draw(st.booleans()),
-        provenance=draw(provenances()),
+        provenance=(prov := draw(provenances())),
+        # Examples follow the requirement's provenance line, so only a requirement with one
+        # carries them (without it the validator reports missing-provenance).
+        examples=draw(st.lists(EXAMPLE, max_size=2)) if prov is not None else [],
     )
 
 

@@ -80,6 +80,17 @@ EXPECTED: dict[str, list[tuple[str, str, str, int, int]]] = {
     "explicit-without-quote": [(E, "explicit-without-quote", "a.md", 6, 5)],
     "confirmed-without-messages": [(E, "confirmed-without-messages", "a.md", 6, 5)],
     "inferred-without-reason": [(E, "inferred-without-reason", "a.md", 6, 5)],
+    "malformed-example": [
+        (E, "malformed-example", "a.md", 8, 3),
+        (E, "malformed-example", "a.md", 12, 3),
+        (E, "malformed-example", "a.md", 14, 3),
+    ],
+    "unclosed-example": [(E, "unclosed-example", "a.md", 7, 3)],
+    "unknown-example-kind": [(E, "unknown-example-kind", "a.md", 7, 6)],
+    "example-without-provenance": [
+        (E, "example-without-provenance", "a.md", 10, 3),
+        (E, "explicit-without-messages", "a.md", 17, 5),
+    ],
     # Without a ledger lookup the quotes fixture is clean; see test_quotes_checked_against_ledger.
     "quotes": [],
 }

@@ -198,6 +198,22 @@ def _summary(outcome: BuildOutcome) -> dict[str, Any]:
         },
         "plan_problems": record.plan_problems,
         "findings": record.findings,
+        "examples": _examples_tally(outcome),
+    }
+
+
+def _examples_tally(outcome: BuildOutcome) -> dict[str, Any] | None:
+    """How the spec's examples fared in this build (None when they did not run)."""
+    from charter.graphs.build import read_examples
+
+    run = read_examples(outcome.path)
+    if run is None:
+        return None
+    first = run.first_failure()
+    return {
+        "passed": sum(e.passed for e in run.examples),
+        "failed": sum(not e.passed for e in run.examples),
+        "first_failure": first.name if first else None,
     }
 
 
@@ -239,6 +255,16 @@ def _closing(outcome: BuildOutcome) -> str:
     elif record.replay_identical is False:
         head += f"\n  replay: workspace DIFFERS from {record.options.replay_of}'s"
     lines.insert(0, head)
+    tally_examples = _examples_tally(outcome)
+    if tally_examples is not None:
+        lines.append(
+            f"examples: {tally_examples['passed']} passed, {tally_examples['failed']} failed"
+            + (
+                f" (first: {tally_examples['first_failure']}, its diff heads report.md)"
+                if tally_examples["first_failure"]
+                else ""
+            )
+        )
     lines.append(f"report: {outcome.path / 'report.md'}")
     if any(t.question for t in record.tasks.values()):
         lines.append("open questions: charter questions")

@@ -14,7 +14,7 @@ import typer
 from charter.app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
-    from charter.app.services.why import WhyReport
+    from charter.app.services.why import CitedMessage, ProvenanceView, WhyReport
     from charter.specs import CommitInfo
 
 
@@ -112,6 +112,31 @@ def _quote(text: str, indent: str) -> str:
     return "".join(f"{indent}> {line}".rstrip(" ") + "\n" for line in text.split("\n"))
 
 
+def _provenance_text(p: ProvenanceView | None) -> str:
+    """A provenance as one line: kind, cited messages, quote or reason."""
+    if p is None:
+        return "(no provenance line)"
+    cites = f" ({', '.join(p.messages)})" if p.messages else ""
+    detail = f': "{p.quote}"' if p.quote is not None else ""
+    if p.reason is not None:
+        detail = f": {p.reason}"
+    return f"{p.kind}{cites}{detail}"
+
+
+def _words(messages: list[CitedMessage], indent: str) -> list[str]:
+    """The cited user messages, verbatim, under a heading."""
+    if not messages:
+        return []
+    parts = [f"\n{indent}The user's words:\n"]
+    for m in messages:
+        if not m.found:
+            parts.append(f"{indent}  {m.id}  not found in the ledger\n")
+            continue
+        parts.append(f"{indent}  {m.id}  {m.session}  {m.ts}  ({m.role})\n")
+        parts.append(_quote(m.text or "", indent + "    "))
+    return parts
+
+
 def _why_text(r: WhyReport) -> str:
     """Lay a WhyReport out for a terminal."""
     parts: list[str] = []
@@ -120,23 +145,14 @@ def _why_text(r: WhyReport) -> str:
     else:
         flag = "  LOCKED" if r.locked else ""
         parts.append(f"{r.id}  {r.file}:{r.line}  ({r.section}){flag}\n  {r.text}\n")
-        p = r.provenance
-        if p is None:
-            parts.append("  (no provenance line)\n")
-        else:
-            cites = f" ({', '.join(p.messages)})" if p.messages else ""
-            detail = f': "{p.quote}"' if p.quote is not None else ""
-            if p.reason is not None:
-                detail = f": {p.reason}"
-            parts.append(f"  {p.kind}{cites}{detail}\n")
-        if r.messages:
-            parts.append("\nThe user's words:\n")
-            for m in r.messages:
-                if not m.found:
-                    parts.append(f"  {m.id}  not found in the ledger\n")
-                    continue
-                parts.append(f"  {m.id}  {m.session}  {m.ts}  ({m.role})\n")
-                parts.append(_quote(m.text or "", "    "))
+        parts.append(f"  {_provenance_text(r.provenance)}\n")
+        parts += _words(r.messages, "")
+        if r.examples:
+            parts.append(f"\nExamples ({len(r.examples)}):\n")
+        for e in r.examples:
+            parts.append(f"  {r.file}:{e.line}  {_provenance_text(e.provenance)}\n")
+            parts.append("".join(f"    {line}".rstrip(" ") + "\n" for line in e.body.split("\n")))
+            parts += _words(e.messages, "  ")
     parts.append("\nCommits (newest first):\n" if r.commits else "\nNo commits yet.\n")
     parts.append(_commit_lines(r.commits, indent="  "))
     return "".join(parts)

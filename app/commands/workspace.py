@@ -107,6 +107,7 @@ def _status(ws: Workspace) -> dict[str, Any]:
         ledger.close()
     holder = lock_holder(ws.lock_path)
     return {
+        "coverage": _coverage(ws),
         "root": str(ws.root),
         "spec_dir": ws.spec_dir.relative_to(ws.root).as_posix(),
         "transcripts_dir": ws.transcripts_dir.relative_to(ws.root).as_posix(),
@@ -151,4 +152,23 @@ def _status_text(doc: dict[str, Any]) -> str:
     ]
     if spec["findings"]:
         lines.append(f"           {spec['findings']} parse findings: run charter validate")
+    if doc["coverage"] is not None:
+        from charter.app.commands.coverage import coverage_summary
+
+        lines.append("coverage of HEAD (charter coverage):")
+        lines += ["  " + line for line in coverage_summary(doc["coverage"]).split("\n")]
     return "\n".join(lines)
+
+
+def _coverage(ws: Workspace) -> dict[str, Any] | None:
+    """`charter coverage`'s document for HEAD without the per-requirement rows; None before
+    the first commit."""
+    from charter.app.commands.coverage import coverage_doc
+    from charter.specs import HistoryError
+
+    try:
+        doc = coverage_doc(ws, "HEAD")
+    except HistoryError:
+        return None
+    doc.pop("per_requirement")
+    return doc

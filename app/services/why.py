@@ -1,5 +1,6 @@
 """`why`: where a requirement came from — its current text and provenance, the verbatim messages
-it cites, and every commit that touched it (DESIGN §1, issue 2 item 5).
+it cites, its examples (each with its own provenance and cited messages), and every commit that
+touched it (DESIGN §1, issue 2 item 5).
 
 Shared by `charter why` and the TUI. Read-only: it never takes the workspace lock.
 """
@@ -12,7 +13,7 @@ import os
 from pydantic import BaseModel, Field
 
 from charter.app.workspace import Workspace
-from charter.specs import REQ_ID_RE, CommitInfo, load_spec_dir, requirement_history
+from charter.specs import REQ_ID_RE, CommitInfo, Provenance, load_spec_dir, requirement_history
 from charter.transcripts import Ledger
 
 
@@ -46,6 +47,15 @@ class ProvenanceView(BaseModel):
     reason: str | None = None
 
 
+class ExampleView(BaseModel):
+    """One example under the requirement: its session and its own provenance."""
+
+    line: int
+    body: str
+    provenance: ProvenanceView | None = None
+    messages: list[CitedMessage] = Field(default_factory=list)
+
+
 class WhyReport(BaseModel):
     """Everything `charter why` shows about one requirement."""
 
@@ -58,6 +68,7 @@ class WhyReport(BaseModel):
     locked: bool = False
     provenance: ProvenanceView | None = None
     messages: list[CitedMessage] = Field(default_factory=list)
+    examples: list[ExampleView] = Field(default_factory=list)
     commits: list[CommitInfo] = Field(default_factory=list, description="newest first")
 
 
@@ -91,12 +102,26 @@ def explain(ws: Workspace, req_id: str) -> WhyReport:
         commits=commits,
     )
     if req.provenance is not None:
-        prov = req.provenance
-        report.provenance = ProvenanceView(
-            kind=prov.kind.value, messages=prov.messages, quote=prov.quote, reason=prov.reason
+        report.provenance = _view(req.provenance)
+        report.messages = _cited(ws, req.provenance.messages)
+    for example in req.examples:
+        prov = example.provenance
+        report.examples.append(
+            ExampleView(
+                line=example.line,
+                body=example.body,
+                provenance=_view(prov) if prov is not None else None,
+                messages=_cited(ws, prov.messages) if prov is not None else [],
+            )
         )
-        report.messages = _cited(ws, prov.messages)
     return report
+
+
+def _view(prov: Provenance) -> ProvenanceView:
+    """A provenance line as data."""
+    return ProvenanceView(
+        kind=prov.kind.value, messages=prov.messages, quote=prov.quote, reason=prov.reason
+    )
 
 
 def _cited(ws: Workspace, ids: list[str]) -> list[CitedMessage]:

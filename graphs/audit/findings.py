@@ -18,13 +18,15 @@ SEVERITY_ORDER: dict[Severity, int] = {Severity.ERROR: 0, Severity.WARNING: 1, S
 
 
 class FindingKind(StrEnum):
-    """What sort of problem a finding reports; the first five come from the auditor model."""
+    """What sort of problem a finding reports; the first six come from the auditor model."""
 
     CONTRADICTION = "contradiction"
     AMBIGUITY = "ambiguity"
     GAP = "gap"
     INFEASIBILITY = "infeasibility"
     COMPLEMENT = "complement"
+    EXAMPLE_CONTRADICTION = "example-contradiction"
+    NO_EXAMPLE = "no-example"
     UNCONFIRMED = "unconfirmed"
     DRIFT = "drift"
     LOCKED_CHANGED = "locked-changed"
@@ -36,6 +38,7 @@ MODEL_KINDS: tuple[FindingKind, ...] = (
     FindingKind.GAP,
     FindingKind.INFEASIBILITY,
     FindingKind.COMPLEMENT,
+    FindingKind.EXAMPLE_CONTRADICTION,
 )
 
 

@@ -43,6 +43,7 @@ from charter.graphs.audit.drift import (
     locked_findings,
     unconfirmed,
 )
+from charter.graphs.audit.examples import musts_without_examples
 from charter.graphs.audit.findings import AuditFinding, FindingKind, make_finding, sort_findings
 from charter.graphs.audit.scope import SectionUnit, outline, section_units
 from charter.graphs.audit.store import AuditRun, AuditStore, content_key, revision_key
@@ -218,9 +219,13 @@ def _model_finding(
     ids = sorted((r for r in set(issue.requirements) if r in allowed), key=order.__getitem__)
     preferred = [r for r in first if r in ids] + ids
     path, line = _locate(ctx.spec, preferred, fallback)
+    kind = FindingKind(issue.kind)
+    # An example at odds with its requirement is a WARNING whatever the model says: the build's
+    # examples would then fail or pass for the wrong reason, but the spec may still be buildable.
+    severity = Severity.WARNING if kind is FindingKind.EXAMPLE_CONTRADICTION else None
     return make_finding(
-        FindingKind(issue.kind),
-        Severity(issue.severity),
+        kind,
+        severity or Severity(issue.severity),
         ids,
         " ".join(issue.message.split()),
         fix=" ".join(issue.fix.split()),
@@ -252,6 +257,7 @@ def _collect(ctx: _Context, state: _State) -> _State:
         elif task == "drift" and answer and answer[0].get("contradicts"):
             findings.append(drift_finding(ctx.pairs[int(ref)], answer[0].get("explanation", "")))
     findings += unconfirmed(ctx.spec)
+    findings += musts_without_examples(ctx.spec)
     findings += locked_findings(ctx.spec, ctx.request.locked)
     return {"findings": [f.model_dump(mode="json") for f in sort_findings(findings)]}
 

@@ -39,6 +39,16 @@ def describe_requirement(req: Requirement) -> str:
     return f"- {req.id}{flags}: {text} ({kind})"
 
 
+def describe_examples(req: Requirement) -> list[str]:
+    """A requirement's examples, each headed by its number and provenance kind, body indented."""
+    lines: list[str] = []
+    for n, example in enumerate(req.examples, start=1):
+        kind = example.provenance.kind.value if example.provenance else "no provenance"
+        lines.append(f"  Example {n} of {req.id} ({kind}):")
+        lines += [f"    {line}".rstrip() for line in example.body.split("\n")]
+    return lines
+
+
 def _section_refs(section: Section) -> list[str]:
     """Every ID cross-referenced in the section's prose and requirement texts, in order."""
     found: list[str] = []
@@ -57,6 +67,7 @@ def section_unit(spec: Spec, spec_file: SpecFile, section: Section) -> SectionUn
     for block in section.blocks:
         if isinstance(block, Requirement):
             lines.append(describe_requirement(block))
+            lines += describe_examples(block)
         else:
             lines.append(" ".join(block.text.split()))
     context = [found[2] for ref in referenced if (found := spec.find(ref)) is not None]

@@ -18,6 +18,7 @@ from langgraph.types import Send
 from charter.agents import Plan, planner_messages
 from charter.graphs.build.cache import canonical_json
 from charter.graphs.build.context import BuildContext
+from charter.graphs.build.examples import run_examples
 from charter.graphs.build.plan import PlanLoadError, check_plan, load_plan, write_plan
 from charter.graphs.build.records import BuildStatus, TaskRecord, TaskState
 from charter.graphs.build.scheduler import next_step
@@ -149,6 +150,7 @@ def build_graph(
             status = BuildStatus.FAILED
         else:
             status = BuildStatus.DONE
+        run_examples(ctx)
         ctx.journal.build(None, status=status)
         return {"stage": "reported"}
 

@@ -1,7 +1,9 @@
 """The build's human-readable records: report.md, assumptions.md, deviations.md, questions.md.
 
 Written from build.json's record when the build stops (done, failed, invalid, plan errors or
-plan-only) and again after a resume, so they always describe the whole build.
+plan-only) and again after a resume, so they always describe the whole build. When the spec's
+examples ran (`examples.json`), report.md starts with the first failing example and its diff
+(the one blocker to fix first), then a table of every requirement's verdict.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from charter.agents import fence
 from charter.graphs.build.cache import atomic_write
+from charter.graphs.build.examples import ExamplesRun, read_examples
 from charter.graphs.build.questions import render_questions
 from charter.graphs.build.records import BuildRecord, TaskRecord
 
@@ -30,9 +34,13 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_report(record: BuildRecord, questions: list[tuple[str, str, str]]) -> str:
-    """report.md: summary, tasks, not-built list, questions, forced findings."""
-    lines = [f"# Build {record.id}", ""]
+def render_report(
+    record: BuildRecord,
+    questions: list[tuple[str, str, str]],
+    examples: ExamplesRun | None = None,
+) -> str:
+    """report.md: first failing example, requirements, summary, tasks, not built, questions."""
+    lines = [*_examples_head(examples), f"# Build {record.id}", ""]
     lines += [
         f"- Status: **{record.status.value}**" + (f" ({record.message})" if record.message else ""),
         f"- Spec: `{record.rev}` = commit `{record.commit}`",
@@ -93,6 +101,45 @@ def render_report(record: BuildRecord, questions: list[tuple[str, str, str]]) ->
         lines.append("None.")
     lines.append("")
     return "\n".join(lines)
+
+
+def _examples_head(run: ExamplesRun | None) -> list[str]:
+    """The first failing example with its diff, then the per-requirement verdict table."""
+    if run is None:
+        return []
+    lines: list[str] = []
+    first = run.first_failure()
+    if first is not None:
+        lines += [f"# Failing example: {first.name} ({first.file}:{first.line})", ""]
+        if first.error:
+            lines += [f"- {first.error}", ""]
+        lines += [fence(first.diff or first.actual, "diff"), ""]
+    lines += [
+        "## Requirements",
+        "",
+        "| requirement | verdict | built by | examples passed | examples failed "
+        "| tests naming it | assumptions | deviations |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in run.requirements:
+        cells = [
+            r.id,
+            r.verdict.value,
+            ", ".join(r.built_by) or "-",
+            str(r.examples_passed),
+            str(r.examples_failed),
+            ", ".join(f"`{t}`" for t in r.tests) or "-",
+            "; ".join(r.assumptions) or "-",
+            "; ".join(r.deviations) or "-",
+        ]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines.append("")
+    failing = [e for e in run.examples if not e.passed]
+    if len(failing) > 1:
+        lines += ["Other failing examples (see examples.json for their diffs): "]
+        lines[-1] += ", ".join(e.name for e in failing[1:])
+        lines.append("")
+    return lines
 
 
 def _tasks_section(record: BuildRecord) -> list[str]:
@@ -189,7 +236,9 @@ def write_reports(ctx: BuildContext) -> None:
     bdir = ctx.bdir
     atomic_write(
         bdir.report,
-        render_report(record, [(q.id, q.task, q.text) for q in questions]).encode("utf-8"),
+        render_report(
+            record, [(q.id, q.task, q.text) for q in questions], read_examples(bdir.root)
+        ).encode("utf-8"),
     )
     atomic_write(bdir.assumptions, render_assumptions(record).encode("utf-8"))
     atomic_write(bdir.deviations, render_deviations(record).encode("utf-8"))

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, Field
 
 from charter.agents import Proposal, ProposalItem
+from charter.graphs.intent.example_ops import ExampleOps
 from charter.specs import (
     REGISTER_NAME,
     SPEC_SUFFIX,
@@ -246,7 +247,7 @@ def _title_from_path(path: str) -> str:
     return stem[:1].upper() + stem[1:] if stem else "Spec"
 
 
-class _Checker:
+class _Checker(ExampleOps):
     """Applies the items of one proposal to a working copy of the spec, collecting findings."""
 
     def __init__(
