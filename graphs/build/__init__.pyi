@@ -11,6 +11,11 @@ from charter.graphs.build.cache import (
     CacheMode,
     ResponseCache,
 )
+from charter.graphs.build.examples import (
+    ExampleResult,
+    ExamplesRun,
+    read_examples,
+)
 from charter.graphs.build.journal import (
     BuildEvent,
 )
@@ -51,6 +56,11 @@ from charter.graphs.build.sandbox import (
     run_verify,
     write_files,
 )
+from charter.graphs.build.verdicts import (
+    RequirementVerdict,
+    Verdict,
+    requirement_verdicts,
+)
 
 __all__ = [
     "BuildBusyError",
@@ -65,12 +75,16 @@ __all__ = [
     "BuildStatus",
     "CacheMiss",
     "CacheMode",
+    "ExampleResult",
+    "ExamplesRun",
     "NothingToResume",
     "PathRefused",
     "PlanLoadError",
+    "RequirementVerdict",
     "ResponseCache",
     "TaskRecord",
     "TaskState",
+    "Verdict",
     "check_path",
     "check_plan",
     "dump_plan",
@@ -80,7 +94,9 @@ __all__ = [
     "list_questions",
     "load_build",
     "load_plan",
+    "read_examples",
     "read_record",
+    "requirement_verdicts",
     "run_build",
     "run_verify",
     "shown_status",
