@@ -67,6 +67,7 @@ __all__ = [
 
 # Spec history on git (specs/git/): commits that carry the user's words, and reading them.
 from charter.specs.git import (
+    BranchExistsError,
     Change,
     ChangeKind,
     CommitDetail,
@@ -78,7 +79,9 @@ from charter.specs.git import (
     HistoryError,
     Intent,
     NothingToCommitError,
+    ancestor_of,
     commit_spec_change,
+    commit_to_new_branch,
     parse_intents,
     parse_trailers,
     render_commit_message,
@@ -90,6 +93,7 @@ from charter.specs.git import (
 )
 
 __all__ += [
+    "BranchExistsError",
     "Change",
     "ChangeKind",
     "CommitDetail",
@@ -101,7 +105,9 @@ __all__ += [
     "HistoryError",
     "Intent",
     "NothingToCommitError",
+    "ancestor_of",
     "commit_spec_change",
+    "commit_to_new_branch",
     "parse_intents",
     "parse_trailers",
     "render_commit_message",

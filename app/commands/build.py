@@ -83,6 +83,9 @@ def build_command(
     fresh: bool = typer.Option(
         False, "--fresh", help="Ask the model again: no cached response, no reused task."
     ),
+    replan: bool = typer.Option(
+        False, "--replan", help="Ask for a whole new plan instead of carrying the last one over."
+    ),
     concurrency: int | None = typer.Option(
         None, "--concurrency", min=1, max=64, help="Tasks run in parallel (default [build])."
     ),
@@ -122,6 +125,7 @@ def build_command(
         resume=resume,
         force=force,
         fresh=fresh,
+        replan=replan,
         forced_audit=forced_audit,
     )
     progress = _Progress(quiet=as_json)

@@ -2,6 +2,7 @@
 `commit`) and reads the spec history back (`log`). Other packages use `charter.specs`' surface."""
 
 from charter.specs.git.commit import HeadMovedError, NothingToCommitError, commit_spec_change
+from charter.specs.git.export import BranchExistsError, ancestor_of, commit_to_new_branch
 from charter.specs.git.log import (
     CommitDetail,
     CommitInfo,
@@ -24,6 +25,7 @@ from charter.specs.git.message import (
 from charter.specs.git.repo import GitIdentityError, HistoryError
 
 __all__ = [
+    "BranchExistsError",
     "Change",
     "ChangeKind",
     "CommitDetail",
@@ -35,7 +37,9 @@ __all__ = [
     "HistoryError",
     "Intent",
     "NothingToCommitError",
+    "ancestor_of",
     "commit_spec_change",
+    "commit_to_new_branch",
     "parse_intents",
     "parse_trailers",
     "render_commit_message",
