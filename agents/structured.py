@@ -10,6 +10,7 @@ Transport failures map through `agents.errors.explain`.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import Runnable
-from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
+from langchain_core.utils.function_calling import convert_to_openai_function
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, ValidationError
 
@@ -81,9 +82,15 @@ def parse_json_reply(schema: type[T], text: str) -> T | str:
         return f"the reply does not match the schema ({describe_validation_error(exc)})"
 
 
+@cache
+def _function(schema: type[BaseModel]) -> dict[str, Any]:
+    """A schema as an OpenAI function dict, made once per class (its JSON schema is costly)."""
+    return convert_to_openai_function(schema)
+
+
 def tool_name(schema: type[BaseModel]) -> str:
     """The function name a schema is bound under."""
-    return str(convert_to_openai_tool(schema)["function"]["name"])
+    return str(_function(schema)["name"])
 
 
 class _RepairLoop:
@@ -112,7 +119,7 @@ class _RepairLoop:
         # The function dict, not the class: with a class, json_schema makes the SDK validate
         # the reply itself and raise before the raw message reaches the repair loop.
         self.runnable: Runnable[Any, Any] = model.with_structured_output(
-            convert_to_openai_function(schema), method=self.method.value, include_raw=True
+            copy.deepcopy(_function(schema)), method=self.method.value, include_raw=True
         )
 
     @property
