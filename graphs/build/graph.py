@@ -133,17 +133,7 @@ def build_graph(
         """Start every ready task (up to the concurrency) and return when the next one ends."""
         current = _plan(ctx, state)
         running = ctx.running
-        step = next_step(current, state.get("tasks", {}), running)
-        updates: dict[str, str] = {}
-        for task_id, reason in step.blocked.items():
-            ctx.journal.task(
-                task_id, f"{task_id} blocked: {reason}", state=TaskState.BLOCKED, error=reason
-            )
-            updates[task_id] = "blocked"
-        for task_id in step.ready:
-            if len(running) >= ctx.concurrency:
-                break
-            running[task_id] = ctx.executor().submit(run_task, ctx, task_id)
+        updates = _start_ready(ctx, current, state.get("tasks", {}))
         if not running:
             return {"tasks": updates, "stage": "settled"}
         wait(list(running.values()), return_when=FIRST_COMPLETED)
@@ -160,6 +150,8 @@ def build_graph(
             wait(list(running.values()))
             running.clear()
             raise failure
+        # Start what the finished tasks made ready now, not a checkpoint later.
+        updates |= _start_ready(ctx, current, {**state.get("tasks", {}), **updates})
         return {"tasks": updates, "stage": "run"}
 
     def report(state: BuildState) -> dict[str, Any]:
@@ -196,6 +188,21 @@ def build_graph(
     )
     graph.add_edge("report", END)
     return graph.compile(checkpointer=checkpointer)
+
+
+def _start_ready(ctx: BuildContext, plan: Plan, states: dict[str, str]) -> dict[str, str]:
+    """Block tasks behind failed dependencies and start ready ones, up to the concurrency;
+    returns the newly blocked tasks' states."""
+    step = next_step(plan, states, ctx.running)
+    for task_id, reason in step.blocked.items():
+        ctx.journal.task(
+            task_id, f"{task_id} blocked: {reason}", state=TaskState.BLOCKED, error=reason
+        )
+    for task_id in step.ready:
+        if len(ctx.running) >= ctx.concurrency:
+            break
+        ctx.running[task_id] = ctx.executor().submit(run_task, ctx, task_id)
+    return dict.fromkeys(step.blocked, "blocked")
 
 
 def _plan(ctx: BuildContext, state: BuildState) -> Plan:
