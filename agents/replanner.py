@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from charter.agents.builder import PlannedTask, builder_prompt, fence
+from charter.agents.builder import PlannedTask, builder_prompt, fence, repair_message
 
 PROMPT = "replanner"
 
@@ -55,14 +55,5 @@ def amend_messages(
         {"role": "user", "content": "\n".join(body).rstrip() + "\n"},
     ]
     if previous is not None:
-        repair = [
-            "Your amendment (below) was checked by code and has these problems:",
-            "",
-            *[f"- {p}" for p in problems],
-            "",
-            fence(previous, "json"),
-            "",
-            "Send the whole corrected amendment.",
-        ]
-        messages.append({"role": "user", "content": "\n".join(repair) + "\n"})
+        messages.append(repair_message("amendment", previous, problems))
     return messages
