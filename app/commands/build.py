@@ -303,7 +303,12 @@ def _closing(outcome: BuildOutcome) -> str:
     if status == "plan-errors":
         lines += [f"  {p}" for p in record.plan_problems]
         lines.append(f"  plan: {outcome.path / 'plan.toml'}")
-        if record.cached_calls and not record.options.replay_of:
+        if record.carryover:
+            lines.append(
+                f"  the plan was carried over from {record.carryover['from']}: fix that plan, "
+                "or run `charter build --replan` for a whole new one"
+            )
+        elif record.cached_calls and not record.options.replay_of:
             # The same spec asks the same question, so the cache returns the same bad plan.
             lines.append(
                 "  the planner's answer came from the cache: run `charter build --fresh` to ask "
