@@ -96,6 +96,9 @@ _EXPORTS.update(
     }
 )
 
+# The planner's amendment after a spec change (agents/replanner.py).
+_EXPORTS["amend_messages"] = "charter.agents.replanner"
+
 __all__ = sorted(_EXPORTS)
 
 

@@ -66,6 +66,9 @@ from charter.agents.proposal import (
     ProposalItem,
     Question,
 )
+from charter.agents.replanner import (
+    amend_messages,
+)
 from charter.agents.scribe import (
     ScribeResult,
     TokenCallback,
@@ -139,6 +142,7 @@ __all__ = [
     "UsageSummary",
     "acall_model",
     "ainvoke_structured",
+    "amend_messages",
     "auditor_prompt_version",
     "call_model",
     "coder_messages",

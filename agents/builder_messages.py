@@ -148,17 +148,22 @@ def planner_messages(
         {"role": "user", "content": "\n".join(body).rstrip() + "\n"},
     ]
     if previous is not None:
-        repair = [
-            "Your plan (below) was checked by code and has these problems:",
-            "",
-            *[f"- {p}" for p in problems],
-            "",
-            fence(previous, "json"),
-            "",
-            "Send the whole corrected plan.",
-        ]
-        messages.append({"role": "user", "content": "\n".join(repair) + "\n"})
+        messages.append(repair_message("plan", previous, problems))
     return messages
+
+
+def repair_message(what: str, previous: str, problems: Sequence[str]) -> Message:
+    """The repair round's request: the problems code found in `previous` (JSON), then it."""
+    repair = [
+        f"Your {what} (below) was checked by code and has these problems:",
+        "",
+        *[f"- {p}" for p in problems],
+        "",
+        fence(previous, "json"),
+        "",
+        f"Send the whole corrected {what}.",
+    ]
+    return {"role": "user", "content": "\n".join(repair) + "\n"}
 
 
 def _requirements_with_examples(spec_files: Sequence[tuple[str, str]]) -> list[str]:

@@ -10,13 +10,15 @@ Transport failures map through `agents.errors.explain`.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.runnables import Runnable
-from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
+from langchain_core.runnables import Runnable, RunnableSequence
+from langchain_core.utils.function_calling import convert_to_openai_function
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, ValidationError
 
@@ -71,9 +73,15 @@ def parse_json_reply(schema: type[T], text: str) -> T | str:
         return f"the reply does not match the schema ({describe_validation_error(exc)})"
 
 
+@cache
+def _function(schema: type[BaseModel]) -> dict[str, Any]:
+    """A schema as an OpenAI function dict, made once per class (its JSON schema is costly)."""
+    return convert_to_openai_function(schema)
+
+
 def tool_name(schema: type[BaseModel]) -> str:
     """The function name a schema is bound under."""
-    return str(convert_to_openai_tool(schema)["function"]["name"])
+    return str(_function(schema)["name"])
 
 
 class _RepairLoop:
@@ -101,8 +109,14 @@ class _RepairLoop:
         self.errors = error_context(model)
         # The function dict, not the class: with a class, json_schema makes the SDK validate
         # the reply itself and raise before the raw message reaches the repair loop.
-        self.runnable: Runnable[Any, Any] = model.with_structured_output(
-            convert_to_openai_function(schema), method=self.method.value, include_raw=True
+        chain = model.with_structured_output(
+            copy.deepcopy(_function(schema)), method=self.method.value
+        )
+        # Only the bound model (`llm | parser`'s first step): the raw reply is parsed and
+        # repaired here, so langchain's own parser (with include_raw, run on threads started
+        # per call) would only add latency.
+        self.runnable: Runnable[Any, Any] = (
+            chain.first if isinstance(chain, RunnableSequence) else chain
         )
 
     @property
@@ -110,9 +124,9 @@ class _RepairLoop:
         """How many requests at most."""
         return int(self.repairs) + 1
 
-    def check(self, result: Mapping[str, Any]) -> BaseModel | str:
+    def check(self, result: AIMessage | Mapping[str, Any]) -> BaseModel | str:
         """Parse the raw reply; on failure extend the conversation with the repair request."""
-        raw = result["raw"]
+        raw = result if isinstance(result, AIMessage) else result["raw"]
         assert isinstance(raw, AIMessage)
         if self.method is StructuredMethod.FUNCTION_CALLING:
             outcome = self._parse_tool_reply(raw)

@@ -92,6 +92,7 @@ __all__ = [
 
 # Spec history on git (specs/git/): commits that carry the user's words, and reading them.
 from charter.specs.git import (
+    BranchExistsError,
     Change,
     ChangeKind,
     CommitDetail,
@@ -105,7 +106,9 @@ from charter.specs.git import (
     NothingToCommitError,
     RepoProbe,
     SpecTree,
+    ancestor_of,
     commit_spec_change,
+    commit_to_new_branch,
     current_branch,
     ensure_identity,
     head_commit,
@@ -123,6 +126,7 @@ from charter.specs.git import (
 )
 
 __all__ += [
+    "BranchExistsError",
     "Change",
     "ChangeKind",
     "CommitDetail",
@@ -136,7 +140,9 @@ __all__ += [
     "NothingToCommitError",
     "RepoProbe",
     "SpecTree",
+    "ancestor_of",
     "commit_spec_change",
+    "commit_to_new_branch",
     "current_branch",
     "ensure_identity",
     "head_commit",

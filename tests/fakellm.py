@@ -335,6 +335,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "fakellm/1"
+    # Headers and body go out in separate writes; with Nagle's algorithm the body then waits
+    # for the client's delayed ACK (~40 ms a reply), a latency no real server adds.
+    disable_nagle_algorithm = True
 
     @property
     def fake(self) -> FakeLLM:

@@ -15,18 +15,38 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
-from charter.app.commands.common import dump, fail, open_ws
+from charter.app.commands.common import dump, fail, open_ws, out
 
 if TYPE_CHECKING:
     from charter.app.workspace import Workspace
     from charter.graphs.build import BuildEvent, BuildOutcome, BuildQuestion, BuildRecord
 
 
+class _BuildGroup(TyperGroup):
+    """`charter build [REV] [OPTIONS]` runs a build; `charter build export|diff ...` take one out.
+
+    Anything that is not a subcommand's name goes to `run`, so `charter build`, `charter build
+    HEAD~1 --json` and `charter build --resume ID` keep working as they always did.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Send arguments that name no subcommand to `run`."""
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
 def register(cli: typer.Typer) -> None:
-    """Mount `build`, `builds` and `questions` on the root CLI."""
-    cli.command("build")(build_command)
+    """Mount `build` (run, export, diff), `builds` and `questions` on the root CLI."""
+    group = typer.Typer(cls=_BuildGroup, help="Run a build, export one, or diff two.")
+    group.command("run")(build_command)
+    group.command("export")(export_command)
+    group.command("diff")(diff_command)
+    cli.add_typer(group, name="build")
     cli.command("builds")(builds_command)
     cli.command("questions")(questions_command)
 
@@ -83,6 +103,9 @@ def build_command(
     fresh: bool = typer.Option(
         False, "--fresh", help="Ask the model again: no cached response, no reused task."
     ),
+    replan: bool = typer.Option(
+        False, "--replan", help="Ask for a whole new plan instead of carrying the last one over."
+    ),
     concurrency: int | None = typer.Option(
         None, "--concurrency", min=1, max=64, help="Tasks run in parallel (default [build])."
     ),
@@ -122,6 +145,7 @@ def build_command(
         resume=resume,
         force=force,
         fresh=fresh,
+        replan=replan,
         forced_audit=forced_audit,
     )
     progress = _Progress(quiet=as_json)
@@ -142,6 +166,65 @@ def build_command(
     else:
         typer.echo(_closing(outcome))
     raise typer.Exit(outcome.exit_code)
+
+
+def export_command(
+    build_id: str = typer.Argument(..., metavar="BUILD_ID", help="The build to take out."),
+    to: str | None = typer.Option(
+        None, "--to", metavar="DIR", help="Write the generated files to this directory."
+    ),
+    branch: str | None = typer.Option(
+        None, "--branch", metavar="NAME", help="Commit them to a new branch of your repository."
+    ),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty directory."),
+) -> None:
+    """Take a build's generated code out: to a directory, or to a new branch (one commit; your
+    current branch, index, work tree and stash are not touched)."""
+    from charter.graphs.build import ExportError, export_to_branch, export_to_dir
+
+    if (to is None) == (branch is None):
+        raise fail("give exactly one of --to DIR and --branch NAME", 2)
+    ws = open_ws()
+    try:
+        if to is not None:
+            count = export_to_dir(ws.builds_dir, build_id, Path(to).resolve(), force=force)
+            typer.echo(f"exported {count} file(s) of build {build_id} to {to}")
+        else:
+            assert branch is not None
+            sha = export_to_branch(ws.root, ws.builds_dir, build_id, branch)
+            typer.echo(f"exported build {build_id} to branch {branch} (commit {sha[:10]})")
+    except ExportError as exc:
+        raise fail(str(exc), 1) from None
+
+
+def diff_command(
+    a: str = typer.Argument(..., metavar="BUILD_A", help="The earlier build."),
+    b: str = typer.Argument(..., metavar="BUILD_B", help="The later build."),
+    as_json: bool = typer.Option(False, "--json", help="Print the diff as JSON."),
+) -> None:
+    """What changed in the generated code from build A to build B, headed by the spec changes
+    (requirement IDs) between their revisions."""
+    from charter.graphs.build import ExportError, diff_builds, render_diff
+
+    ws = open_ws()
+    try:
+        diff = diff_builds(ws.builds_dir, a, b)
+    except ExportError as exc:
+        raise fail(str(exc), 2) from None
+    if as_json:
+        dump(
+            {
+                "a": diff.a,
+                "b": diff.b,
+                "spec": diff.spec.as_dict(),
+                "added": diff.added,
+                "changed": diff.changed,
+                "removed": diff.removed,
+                "patch": diff.patch,
+            }
+        )
+        return
+    out(render_diff(diff))
 
 
 def _audit_gate(ws: Workspace, rev: str, *, force: bool) -> list[str]:
@@ -236,7 +319,12 @@ def _closing(outcome: BuildOutcome) -> str:
     if status == "plan-errors":
         lines += [f"  {p}" for p in record.plan_problems]
         lines.append(f"  plan: {outcome.path / 'plan.toml'}")
-        if record.cached_calls and not record.options.replay_of:
+        if record.carryover:
+            lines.append(
+                f"  the plan was carried over from {record.carryover['from']}: fix that plan, "
+                "or run `charter build --replan` for a whole new one"
+            )
+        elif record.cached_calls and not record.options.replay_of:
             # The same spec asks the same question, so the cache returns the same bad plan.
             lines.append(
                 "  the planner's answer came from the cache: run `charter build --fresh` to ask "

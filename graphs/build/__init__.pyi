@@ -16,6 +16,14 @@ from charter.graphs.build.examples import (
     ExamplesRun,
     read_examples,
 )
+from charter.graphs.build.export import (
+    BuildDiff,
+    ExportError,
+    diff_builds,
+    export_to_branch,
+    export_to_dir,
+    render_diff,
+)
 from charter.graphs.build.journal import (
     BuildEvent,
 )
@@ -64,6 +72,7 @@ from charter.graphs.build.verdicts import (
 
 __all__ = [
     "BuildBusyError",
+    "BuildDiff",
     "BuildDir",
     "BuildEvent",
     "BuildInputError",
@@ -77,6 +86,7 @@ __all__ = [
     "CacheMode",
     "ExampleResult",
     "ExamplesRun",
+    "ExportError",
     "NothingToResume",
     "PathRefused",
     "PlanLoadError",
@@ -87,7 +97,10 @@ __all__ = [
     "Verdict",
     "check_path",
     "check_plan",
+    "diff_builds",
     "dump_plan",
+    "export_to_branch",
+    "export_to_dir",
     "find_question",
     "is_running",
     "list_builds",
@@ -96,6 +109,7 @@ __all__ = [
     "load_plan",
     "read_examples",
     "read_record",
+    "render_diff",
     "requirement_verdicts",
     "run_build",
     "run_verify",

@@ -9,6 +9,7 @@ every exchange in `calls/` and counts tokens.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 
 from charter.agents import BuilderModels, Exchange, Plan
 from charter.graphs.build.cache import CacheMiss, ResponseCache, content_hash
+from charter.graphs.build.carryover import PlanBase
 from charter.graphs.build.journal import Journal, write_call
 from charter.graphs.build.records import BuildDir, BuildRecord, read_record
 from charter.graphs.build.specview import SpecView
@@ -55,7 +57,23 @@ class BuildContext:
     secrets: tuple[str, ...] = ()
     plan: Plan | None = None
     committed: dict[str, TaskCommit] = field(default_factory=dict)
+    concurrency: int = 4
+    base: PlanBase | None = None
+    running: dict[str, Future[str]] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor | None = None
     _previous: list[tuple[Path, BuildRecord]] | None = None
+
+    def executor(self) -> ThreadPoolExecutor:
+        """The build's task threads (at most `concurrency` tasks at once), made on first use."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="charter-task")
+        return self._pool
+
+    def shutdown(self) -> None:
+        """Stop the task threads (tasks not yet started are cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     def ask(
         self,

@@ -1,28 +1,38 @@
-"""The build graph: load → validate → plan → (schedule → tasks in parallel)* → report.
+"""The build graph: load → validate → plan → run* → report.
 
-Tasks whose dependencies are done are dispatched together with `Send`; LangGraph runs them in a
-thread pool bounded by the config's `max_concurrency` (the build's concurrency). Every node's
-side effects go to the build directory; graph state stays JSON-able and is checkpointed in the
-build's own `checkpoints.db`, so a killed build resumes where it stopped (finished tasks of an
-interrupted step are kept as pending writes and are not run again).
+Dispatch is on readiness: a task starts as soon as its own dependencies are done, bounded by the
+build's concurrency. LangGraph runs a graph in supersteps that each wait for all their nodes, so
+one `Send` per task would make a task wait for every unrelated task of its wave; instead the
+`run` node starts ready tasks on the build's own thread pool and ends its step as soon as one of
+them finishes, and loops. Each step's checkpoint holds every finished task's state, so a killed
+build resumes with its finished tasks kept (a task committed in the workspace is not redone
+either). Side effects go to the build directory; graph state stays JSON-able and is
+checkpointed in the build's own `checkpoints.db`.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import FIRST_COMPLETED, wait
 from pathlib import Path
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Send
 
-from charter.agents import Plan, planner_messages
+from charter.agents import Plan, amend_messages, planner_messages
 from charter.graphs.build.cache import canonical_json
+from charter.graphs.build.carryover import (
+    Carried,
+    PlanBase,
+    carry_over,
+    merge_amendment,
+    spec_delta,
+)
 from charter.graphs.build.context import BuildContext
 from charter.graphs.build.examples import run_examples
 from charter.graphs.build.plan import PlanLoadError, check_plan, load_plan, write_plan
 from charter.graphs.build.records import BuildStatus, TaskRecord, TaskState
 from charter.graphs.build.scheduler import next_step
-from charter.graphs.build.state import BuildState, TaskInput
+from charter.graphs.build.state import BuildState
 from charter.graphs.build.tasks import run_task
 from charter.specs import Severity, render_requirement
 
@@ -79,7 +89,11 @@ def build_graph(
         ctx.journal.build("planning", status=BuildStatus.PLANNING)
         ids = ctx.view.requirement_ids()
         exempt = ctx.view.convention_ids()
-        if plan_file is not None:
+        commit = ctx.journal.record.commit
+        if ctx.base is not None:
+            made, problems = _carry_plan(ctx, ctx.base, ids, exempt)
+            write_plan(ctx.bdir.plan, made, commit)
+        elif plan_file is not None:
             try:
                 made = load_plan(plan_file)
             except PlanLoadError as exc:
@@ -88,7 +102,7 @@ def build_graph(
             problems = check_plan(made, ids, exempt)
         else:
             made, problems = _ask_planner(ctx, spec_files, ids, exempt)
-            write_plan(ctx.bdir.plan, made)
+            write_plan(ctx.bdir.plan, made, commit)
         if len(made.tasks) > MAX_TASKS:
             problems.append(f"the plan has {len(made.tasks)} tasks; at most {MAX_TASKS} allowed")
         if problems:
@@ -116,27 +130,30 @@ def build_graph(
             "tasks": {t.id: "pending" for t in made.tasks},
         }
 
-    def schedule(state: BuildState) -> dict[str, Any]:
-        """Block tasks behind failed dependencies (dispatch happens on the outgoing edge)."""
+    def run(state: BuildState) -> dict[str, Any]:
+        """Start every ready task (up to the concurrency) and return when the next one ends."""
         current = _plan(ctx, state)
-        step = next_step(current, state.get("tasks", {}))
-        for task_id, reason in step.blocked.items():
-            ctx.journal.task(
-                task_id, f"{task_id} blocked: {reason}", state=TaskState.BLOCKED, error=reason
-            )
-        return {"tasks": {t: "blocked" for t in step.blocked}}
-
-    def dispatch(state: BuildState) -> list[Send] | str:
-        """One Send per ready task, or the report when nothing can run."""
-        step = next_step(_plan(ctx, state), state.get("tasks", {}))
-        if not step.ready:
-            return "report"
-        return [Send("task", TaskInput(task_id=t)) for t in step.ready]
-
-    def task(payload: TaskInput) -> dict[str, Any]:
-        """Run one task to its final state."""
-        task_id = payload["task_id"]
-        return {"tasks": {task_id: run_task(ctx, task_id)}}
+        running = ctx.running
+        updates = _start_ready(ctx, current, state.get("tasks", {}))
+        if not running:
+            return {"tasks": updates, "stage": "settled"}
+        wait(list(running.values()), return_when=FIRST_COMPLETED)
+        failure: BaseException | None = None
+        for task_id, future in list(running.items()):
+            if not future.done():
+                continue
+            del running[task_id]
+            if (exc := future.exception()) is not None:
+                failure = failure or exc
+            else:
+                updates[task_id] = future.result()
+        if failure is not None:  # let the running tasks end (and commit), then stop the build
+            wait(list(running.values()))
+            running.clear()
+            raise failure
+        # Start what the finished tasks made ready now, not a checkpoint later.
+        updates |= _start_ready(ctx, current, {**state.get("tasks", {}), **updates})
+        return {"tasks": updates, "stage": "run"}
 
     def report(state: BuildState) -> dict[str, Any]:
         """Decide the build's status (`_drive` then writes report.md and the other records)."""
@@ -158,8 +175,7 @@ def build_graph(
     graph.add_node("load", load)
     graph.add_node("validate", validate)
     graph.add_node("plan", plan)
-    graph.add_node("schedule", schedule)
-    graph.add_node("task", task)  # type: ignore[arg-type]
+    graph.add_node("run", run)
     graph.add_node("report", report)
     graph.add_edge(START, "load")
     graph.add_edge("load", "validate")
@@ -167,12 +183,28 @@ def build_graph(
         "validate", lambda s: "plan" if s.get("stage") == "valid" else END, ["plan", END]
     )
     graph.add_conditional_edges(
-        "plan", lambda s: "schedule" if s.get("stage") == "run" else END, ["schedule", END]
+        "plan", lambda s: "run" if s.get("stage") == "run" else END, ["run", END]
     )
-    graph.add_conditional_edges("schedule", dispatch, ["task", "report"])
-    graph.add_edge("task", "schedule")
+    graph.add_conditional_edges(
+        "run", lambda s: "run" if s.get("stage") == "run" else "report", ["run", "report"]
+    )
     graph.add_edge("report", END)
     return graph.compile(checkpointer=checkpointer)
+
+
+def _start_ready(ctx: BuildContext, plan: Plan, states: dict[str, str]) -> dict[str, str]:
+    """Block tasks behind failed dependencies and start ready ones, up to the concurrency;
+    returns the newly blocked tasks' states."""
+    step = next_step(plan, states, ctx.running)
+    for task_id, reason in step.blocked.items():
+        ctx.journal.task(
+            task_id, f"{task_id} blocked: {reason}", state=TaskState.BLOCKED, error=reason
+        )
+    for task_id in step.ready:
+        if len(ctx.running) >= ctx.concurrency:
+            break
+        ctx.running[task_id] = ctx.executor().submit(run_task, ctx, task_id)
+    return dict.fromkeys(step.blocked, "blocked")
 
 
 def _plan(ctx: BuildContext, state: BuildState) -> Plan:
@@ -200,6 +232,64 @@ def _ask_planner(
     messages = planner_messages(files, conventions, exempt, previous=previous, problems=problems)
     made = ctx.ask("planner", Plan, messages, task=None, attempt=1, label="plan-repair")
     return made, check_plan(made, ids, exempt)
+
+
+def _carry_plan(
+    ctx: BuildContext, base: PlanBase, ids: list[str], exempt: list[str]
+) -> tuple[Plan, list[str]]:
+    """Carry the base plan over to this revision: unchanged tasks kept by code, only changed and
+    new requirements sent to the planner; one repair round when the merged plan has problems."""
+    delta = spec_delta(base.spec, ctx.view.spec, exempt)
+    carried = carry_over(base.plan, delta)
+    asked = delta.to_plan()
+    ctx.journal.build(
+        f"plan carried over from {ctx.journal.record.options.plan_base} "
+        f"({base.commit[:10]}): {len(carried.kept)} task(s) kept, "
+        f"{len(carried.affected)} affected, {len(carried.dropped)} dropped; "
+        + (f"asking the planner about {', '.join(asked)}" if asked else "no planner call")
+    )
+    amendment = Plan()
+    made, problems = _merged(carried, amendment, ids, exempt)
+    for attempt in range(2 if asked else 0):
+        messages = amend_messages(
+            [ctx.view.rendered(r) for r in asked],
+            carried.affected_tasks(),
+            carried.kept_tasks(),
+            exempt,
+            previous=canonical_json(amendment.model_dump(mode="json")) if attempt else None,
+            problems=problems if attempt else (),
+        )
+        label = "plan-amend-repair" if attempt else "plan-amend"
+        amendment = ctx.ask("planner", Plan, messages, task=None, attempt=attempt, label=label)
+        made, problems = _merged(carried, amendment, ids, exempt)
+        if not problems:
+            break
+        if not attempt:
+            ctx.journal.build(f"the amended plan has {len(problems)} problem(s); one repair round")
+    before = {t.id for t in base.plan.tasks}
+    after = {t.id for t in made.tasks}
+    ctx.journal.build(
+        None,
+        carryover={
+            "from": ctx.journal.record.options.plan_base,
+            "commit": base.commit,
+            "delta": delta.as_dict(),
+            "kept": [t for t in carried.kept if t in after],
+            "amended": [t.id for t in amendment.tasks if t.id in set(carried.affected)],
+            "added": sorted(after - before),
+            "dropped": sorted(before - after),
+            "planner_asked": asked,
+        },
+    )
+    return made, problems
+
+
+def _merged(
+    carried: Carried, amendment: Plan, ids: list[str], exempt: list[str]
+) -> tuple[Plan, list[str]]:
+    """The carried plan with the amendment applied, and every problem code finds in it."""
+    made, problems = merge_amendment(carried, amendment)
+    return made, problems + check_plan(made, ids, exempt)
 
 
 def _plan_failed(ctx: BuildContext, problems: list[str], made: Plan | None) -> dict[str, Any]:

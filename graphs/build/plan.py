@@ -21,7 +21,8 @@ from charter.agents import Plan, PlannedTask
 PLAN_HEADER = (
     "# Charter build plan. Edit it, then run: charter build --plan <this file> [REV]\n"
     "# Each task names its requirements, the tasks it depends on, the files it writes and\n"
-    "# a verify command run in the build's workspace/.\n\n"
+    "# a verify command run in the build's workspace/. `spec_commit` is the revision the plan\n"
+    "# was made for: built at another revision, it is carried over to that one.\n\n"
 )
 
 
@@ -29,18 +30,29 @@ class PlanLoadError(ValueError):
     """plan.toml could not be read; the message names the file and the field."""
 
 
-def dump_plan(plan: Plan) -> str:
-    """plan.toml text: a comment header, then the plan as TOML built from a dict."""
-    data = {
+def dump_plan(plan: Plan, spec_commit: str | None = None) -> str:
+    """plan.toml text: a comment header, the spec commit it was made for, then the plan."""
+    data: dict[str, object] = {} if spec_commit is None else {"spec_commit": spec_commit}
+    data |= {
         "tasks": [task.model_dump() for task in plan.tasks],
         "not_built": [item.model_dump() for item in plan.not_built],
     }
     return PLAN_HEADER + tomli_w.dumps(data)
 
 
-def write_plan(path: Path, plan: Plan) -> None:
+def write_plan(path: Path, plan: Plan, spec_commit: str | None = None) -> None:
     """Write plan.toml."""
-    path.write_text(dump_plan(plan), encoding="utf-8")
+    path.write_text(dump_plan(plan, spec_commit), encoding="utf-8")
+
+
+def plan_commit(path: Path) -> str | None:
+    """The spec commit a plan file says it was made for (`spec_commit`), or None."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+    value = data.get("spec_commit")
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def load_plan(path: Path) -> Plan:

@@ -150,6 +150,10 @@ class BuildOptions(BaseModel):
     force: bool = False
     fresh: bool = False
     resumed: int = 0
+    replan: bool = False
+    plan_base: str | None = Field(
+        default=None, description="where the carried-over plan came from (build or plan file)"
+    )
     forced_audit: list[str] = Field(
         default_factory=list, description="audit ERROR findings built past with --force"
     )
@@ -178,6 +182,9 @@ class BuildRecord(BaseModel):
     not_built: list[dict[str, str]] = Field(default_factory=list)
     findings: list[dict[str, Any]] = Field(default_factory=list)
     plan_problems: list[str] = Field(default_factory=list)
+    carryover: dict[str, Any] | None = Field(
+        default=None, description="spec delta and task fates of a carried-over plan"
+    )
     conventions: str = ""
     options: BuildOptions = Field(default_factory=BuildOptions)
     message: str | None = None

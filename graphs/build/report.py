@@ -57,6 +57,12 @@ def render_report(
     opts = record.options
     if opts.plan_file:
         lines.append(f"- Plan: the edited plan `{opts.plan_file}` (no planner call)")
+    if record.carryover:
+        carry = record.carryover
+        lines.append(
+            f"- Plan: carried over from {carry['from']}: {len(carry['kept'])} task(s) kept, "
+            f"planner asked about {', '.join(carry['planner_asked']) or 'nothing'}"
+        )
     if opts.replay_of:
         lines.append(f"- Replay of build {opts.replay_of}, from cached responses only")
     if opts.fresh:

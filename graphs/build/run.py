@@ -19,9 +19,11 @@ from typing import Any
 
 from charter.agents import BUILDER_ROLES, BuilderModels, ModelError, ModelSettings, Plan
 from charter.graphs.build.cache import CacheMode, ResponseCache
+from charter.graphs.build.carryover import BASE_FILE, choose_base, load_base, save_base
 from charter.graphs.build.context import BuildContext, ReplayMiss
 from charter.graphs.build.graph import RECURSION_LIMIT, build_graph
 from charter.graphs.build.journal import EventSink, Journal
+from charter.graphs.build.plan import PlanLoadError
 from charter.graphs.build.records import (
     FINAL_TASK_STATES,
     FINISHED_STATUSES,
@@ -72,6 +74,7 @@ class BuildRequest:
     resume: str | None = None
     force: bool = False
     fresh: bool = False
+    replan: bool = False  # ask for a whole new plan instead of carrying the previous one over
     env: Mapping[str, str] | None = None
     # Audit ERRORs the caller found for this revision and the user chose to build past.
     forced_audit: Sequence[str] = ()
@@ -137,8 +140,16 @@ def _start(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
     bdir = BuildDir(request.builds_dir / new_build_id())
     bdir.create()
     _snapshot(bdir, files)
+    base = None
+    if not replay_of and not request.replan:
+        base = choose_base(request.builds_dir, request.root, plan_file, commit)
+    unusable = save_base(bdir.root / BASE_FILE, base[0], base[1]) if base else None
+    if unusable is not None:
+        base = None  # an unreadable plan is not carried over: the planner makes a new one
     options = BuildOptions(
-        plan_file=str(plan_file) if plan_file and not replay_of else None,
+        plan_file=str(plan_file) if plan_file and not replay_of and base is None else None,
+        plan_base=base[2] if base is not None else None,
+        replan=request.replan,
         plan_only=request.plan_only,
         replay_of=replay_of,
         force=request.force,
@@ -158,6 +169,8 @@ def _start(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
     )
     journal = Journal(bdir, record, on_event)
     journal.save()
+    if unusable is not None:
+        journal.build(f"the previous plan is not carried over: {unusable}")
     ctx = _context(
         request,
         bdir,
@@ -187,6 +200,10 @@ def _context(
     """The run context of a new or resumed build: a replay answers only from the cache, a fresh
     build never reads it, and either way no earlier task is reused."""
     mode = CacheMode.REPLAY if replay else CacheMode.REFRESH if fresh else CacheMode.USE
+    try:
+        base = load_base(bdir.root / BASE_FILE, lambda commit: _read_source(request, commit)[1])
+    except PlanLoadError as exc:
+        raise BuildInputError(str(exc)) from exc
     return BuildContext(
         bdir=bdir,
         journal=journal,
@@ -200,6 +217,8 @@ def _context(
         reuse=not (replay or fresh),
         models=models,
         secrets=models.secrets() if models is not None else (),
+        concurrency=request.concurrency,
+        base=base,
     )
 
 
@@ -218,6 +237,7 @@ def _resume(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
         )
     options = record.options
     replay_of = options.replay_of
+    request.concurrency = record.concurrency
     models: BuilderModels | None = None
     if not replay_of:
         models = BuilderModels(request.model, request.env)
@@ -254,7 +274,6 @@ def _resume(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
         if replay_of
         else (Path(options.plan_file) if options.plan_file else None)
     )
-    request.concurrency = record.concurrency
     return _drive(ctx, request, files, plan_file, None)
 
 
@@ -327,6 +346,7 @@ def _drive(
             journal.build(None, status=BuildStatus.ERROR, message=f"{type(exc).__name__}: {exc}")
             raise
     finally:
+        ctx.shutdown()
         conn.close()
         ctx.workrepo.close()
         record = journal.record

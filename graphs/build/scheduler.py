@@ -1,12 +1,14 @@
 """Which tasks can run now: dependency order, with tasks behind a failed dependency blocked.
 
-The graph calls `next_step` between supersteps: tasks whose dependencies are all done are
-dispatched together (in parallel, bounded by the build's concurrency); a task whose dependency
-ended in any other final state is blocked, naming that dependency.
+The graph's run loop calls `next_step` each time a task finishes: every task whose own
+dependencies are all done (and that is not already running) may start, up to the build's
+concurrency; a task whose dependency ended in any other final state is blocked, naming that
+dependency.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from charter.agents import Plan
@@ -22,8 +24,9 @@ class Step:
     blocked: dict[str, str]
 
 
-def next_step(plan: Plan, states: dict[str, str]) -> Step:
-    """The tasks ready to run and the tasks newly blocked, given the current task states."""
+def next_step(plan: Plan, states: dict[str, str], running: Collection[str] = ()) -> Step:
+    """The tasks ready to run and the tasks newly blocked, given the current task states and
+    the tasks running now."""
     current = dict(states)
     blocked: dict[str, str] = {}
     changed = True
@@ -42,6 +45,7 @@ def next_step(plan: Plan, states: dict[str, str]) -> Step:
         t.id
         for t in plan.tasks
         if current.get(t.id, "pending") not in FINAL
+        and t.id not in running
         and all(current.get(d) == "done" for d in t.depends_on)
     ]
     return Step(ready, blocked)

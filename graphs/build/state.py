@@ -1,8 +1,8 @@
 """The build graph's checkpointed state: JSON-able values only (no pydantic objects).
 
-`tasks` maps task ID → state name and merges the updates of parallel task nodes; `plan` is the
-checked plan as a dict, so a resumed build runs the plan it started with even if plan.toml was
-edited in the meantime.
+`tasks` maps task ID → final state name, merged key by key as tasks finish; `stage` says where
+the graph is (`run` while tasks are running or ready); `plan` is the checked plan as a dict, so
+a resumed build runs the plan it started with even if plan.toml was edited in the meantime.
 """
 
 from __future__ import annotations
@@ -21,9 +21,3 @@ class BuildState(TypedDict, total=False):
     stage: str
     plan: dict[str, Any]
     tasks: Annotated[dict[str, str], merge_tasks]
-
-
-class TaskInput(TypedDict):
-    """The payload each `Send` hands to the task node."""
-
-    task_id: str

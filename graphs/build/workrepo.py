@@ -47,14 +47,15 @@ class WorkRepo:
         """
         import git
 
+        # GitDB writes objects in-process; the default spawns `git hash-object` per object.
         if self._repo is None:
             if (self.path / ".git").exists():
-                self._repo = git.Repo(self.path)
+                self._repo = git.Repo(self.path, odbt=git.GitDB)
                 if self._repo.head.is_valid():
                     self._repo.git.read_tree("HEAD")
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
-                self._repo = git.Repo.init(self.path, initial_branch="main")
+                self._repo = git.Repo.init(self.path, initial_branch="main", odbt=git.GitDB)
             self._index = self._repo.index
         return self._repo
 

@@ -3,6 +3,7 @@ and asks where it stands (`probe`), writes spec commits (`message`, `commit`) an
 history back (`log`). Other packages use `charter.specs`' surface."""
 
 from charter.specs.git.commit import HeadMovedError, NothingToCommitError, commit_spec_change
+from charter.specs.git.export import BranchExistsError, ancestor_of, commit_to_new_branch
 from charter.specs.git.log import (
     CommitDetail,
     CommitInfo,
@@ -35,6 +36,7 @@ from charter.specs.git.probe import (
 from charter.specs.git.repo import GitIdentityError, HistoryError
 
 __all__ = [
+    "BranchExistsError",
     "Change",
     "ChangeKind",
     "CommitDetail",
@@ -48,7 +50,9 @@ __all__ = [
     "NothingToCommitError",
     "RepoProbe",
     "SpecTree",
+    "ancestor_of",
     "commit_spec_change",
+    "commit_to_new_branch",
     "current_branch",
     "ensure_identity",
     "head_commit",
