@@ -16,6 +16,8 @@ from pathlib import Path
 
 from charter.graphs.build.carryover import SpecDelta, spec_delta
 from charter.graphs.build.records import BuildRecord, read_record
+from charter.graphs.build.workrepo import NoWorkRepo, head_files
+from charter.specs import read_spec_dir
 
 Tree = dict[str, tuple[bytes, bool]]  # path -> (content, executable)
 
@@ -34,20 +36,10 @@ def _record(builds_dir: Path, build_id: str) -> BuildRecord:
 
 def build_tree(builds_dir: Path, build_id: str) -> Tree:
     """The generated files of a build: its workspace repository's tree at HEAD."""
-    import git
-
     _record(builds_dir, build_id)
-    workspace = builds_dir / build_id / "workspace"
     try:
-        with git.Repo(workspace) as repo:
-            if not repo.head.is_valid():
-                return {}
-            out: Tree = {}
-            for item in repo.head.commit.tree.traverse():
-                if item.type == "blob" and item.mode & 0o170000 == 0o100000:
-                    out[item.path] = (item.data_stream.read(), bool(item.mode & 0o111))
-            return dict(sorted(out.items()))
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        return head_files(builds_dir / build_id / "workspace")
+    except NoWorkRepo as exc:
         raise ExportError(f"build {build_id} has no workspace repository") from exc
 
 
@@ -115,10 +107,7 @@ class BuildDiff:
 
 def _spec_of(builds_dir: Path, build_id: str) -> dict[str, bytes]:
     """A build's read-only spec snapshot."""
-    base = builds_dir / build_id / "spec"
-    if not base.is_dir():
-        return {}
-    return {p.relative_to(base).as_posix(): p.read_bytes() for p in sorted(base.rglob("*.md"))}
+    return read_spec_dir(builds_dir / build_id / "spec")
 
 
 def _lines(data: bytes) -> list[str] | None:

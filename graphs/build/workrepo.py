@@ -146,3 +146,24 @@ def same_tree(original: Path, replay: Path) -> bool:
             return bool(a.head.commit.tree.hexsha == b.head.commit.tree.hexsha)
     except (ValueError, git.GitError):
         return False
+
+
+class NoWorkRepo(Exception):
+    """The path holds no build workspace repository."""
+
+
+def head_files(workspace: Path) -> dict[str, tuple[bytes, bool]]:
+    """A build workspace's regular files at HEAD: path -> (bytes, executable); {} when unborn."""
+    import git
+
+    try:
+        with git.Repo(workspace) as repo:
+            if not repo.head.is_valid():
+                return {}
+            out: dict[str, tuple[bytes, bool]] = {}
+            for item in repo.head.commit.tree.traverse():
+                if item.type == "blob" and item.mode & 0o170000 == 0o100000:
+                    out[item.path] = (item.data_stream.read(), bool(item.mode & 0o111))
+            return dict(sorted(out.items()))
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise NoWorkRepo(str(workspace)) from exc
