@@ -76,18 +76,23 @@ from charter.specs.git import (
     HeadInfo,
     HeadMovedError,
     HistoryError,
+    HookRefusedError,
     Intent,
     NothingToCommitError,
     commit_spec_change,
+    kill_point,
     parse_intents,
     parse_trailers,
     render_commit_message,
+    replay_journal,
     repo_head,
     requirement_history,
     show_commit,
     spec_files_at,
     spec_log,
+    unstage_paths,
 )
+from charter.specs.git import JOURNAL_STEPS
 
 __all__ += [
     "Change",
@@ -99,17 +104,22 @@ __all__ += [
     "HeadInfo",
     "HeadMovedError",
     "HistoryError",
+    "HookRefusedError",
     "Intent",
     "NothingToCommitError",
     "commit_spec_change",
+    "kill_point",
     "parse_intents",
     "parse_trailers",
     "render_commit_message",
+    "replay_journal",
     "repo_head",
     "requirement_history",
     "show_commit",
     "spec_files_at",
     "spec_log",
+    "unstage_paths",
+    "JOURNAL_STEPS",
 ]
 
 # Requirement-level differences between two versions of the spec (specs/diff.py).

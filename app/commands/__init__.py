@@ -7,7 +7,17 @@ import importlib
 import typer
 
 # Each module exposes `register(cli: typer.Typer) -> None`.
-MODULES = ("workspace", "spec", "transcript", "history", "scribe", "build", "audit", "tui")
+MODULES = (
+    "workspace",
+    "spec",
+    "transcript",
+    "history",
+    "scribe",
+    "handedits",
+    "build",
+    "audit",
+    "tui",
+)
 
 
 def register_all(cli: typer.Typer) -> None:

@@ -10,11 +10,25 @@ Public surface (the CLI and the TUI use only these):
   `new_session()`, `switch_session(id)`, `sessions()`, `records(session=None)`, `close()`.
 - The views: `TurnOutcome`, `ProposalView`, `PendingProposal`, `AcceptedProposal`,
   `CheckedItem`, and `render_proposal(view)` for the plain-text review.
+- Hand edits (uncommitted spec changes; a turn refuses over them with `HandEditsPending`):
+  `find_hand_edits(root, spec_dir) -> HandEdits`, and on the session `hand_edits()`,
+  `commit_hand_edits()`, `set_aside_hand_edits() -> SetAside`, `restore_hand_edits(id)`;
+  `set_asides(state_dir)`. The TUI offers the same choice from these.
+- Recovery: `IntentSession.recover()` replays the commit journal (`journal_file(state_dir)`)
+  a killed process left, and records an accept whose commit landed.
 - Errors: `IntentError` (a refused act, one sentence), `NothingPending` (a subclass).
 """
 
 from charter.graphs.intent.check import CheckedItem, CheckResult, check_proposal, names_requirement
+from charter.graphs.intent.commit import journal_file
 from charter.graphs.intent.graph import IntentError
+from charter.graphs.intent.handedits import (
+    HandEdits,
+    HandEditsPending,
+    SetAside,
+    find_hand_edits,
+    set_asides,
+)
 from charter.graphs.intent.session import IntentSession, NothingPending
 from charter.graphs.intent.view import (
     AcceptedProposal,
@@ -30,6 +44,9 @@ __all__ = [
     "AcceptedProposal",
     "CheckResult",
     "CheckedItem",
+    "HandEdits",
+    "HandEditsPending",
+    "SetAside",
     "IntentError",
     "IntentSession",
     "NothingPending",
@@ -37,8 +54,11 @@ __all__ = [
     "ProposalView",
     "TurnOutcome",
     "check_proposal",
+    "find_hand_edits",
+    "journal_file",
     "item_line",
     "names_requirement",
     "render_proposal",
+    "set_asides",
     "source_line",
 ]

@@ -44,6 +44,7 @@ from charter.graphs.intent.check import (
     read_spec_dir,
 )
 from charter.graphs.intent.commit import (
+    CommitSettings,
     changes_of,
     commit_check,
     confirm_items,
@@ -74,6 +75,7 @@ class TurnContext:
     ledger: Ledger
     factory: ModelFactory
     model_name: str
+    commit: CommitSettings
     on_token: TokenCallback | None = None
     model_ms: float = 0.0
 
@@ -185,9 +187,9 @@ def _find(
     return None
 
 
-def _committed(ctx: TurnContext, pid: str) -> str | None:
+def committed_sha(root: Path, spec_dir: Path, pid: str) -> str | None:
     """The sha of a recent spec commit made for proposal `pid`, if there is one."""
-    for info in spec_log(ctx.root, ctx.spec_dir, limit=5):
+    for info in spec_log(root, spec_dir, limit=5):
         if ("Charter-Proposal", pid) in [tuple(t) for t in info.trailers]:
             return info.sha
     return None
@@ -356,7 +358,7 @@ def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
     pid, session = view.id, view.session
     records = ledger.records(session)
     if _find(records, "accept", pid) is not None:  # re-run after a crash: committed already?
-        done = _committed(ctx, pid)
+        done = committed_sha(ctx.root, ctx.spec_dir, pid)
         if done is not None:
             return {"commit": done}
     stale = changed_since(ctx.spec_dir, check.base)
@@ -415,7 +417,7 @@ def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
         model=view.model or ctx.model_name,
         trailers=[(key, value) for key, value in state.get("trailers") or []],
     )
-    sha = commit_check(ctx.root, ctx.spec_dir, ctx.transcripts_dir, check, message)
+    sha = commit_check(ctx.root, ctx.spec_dir, ctx.transcripts_dir, check, message, ctx.commit)
     return {"commit": sha, "check": check.model_dump(mode="json")}
 
 

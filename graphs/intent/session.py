@@ -29,14 +29,31 @@ from charter.graphs.intent.check import (
     parse_spec_text,
     read_spec_dir,
 )
-from charter.graphs.intent.commit import commit_check, confirm_items, confirm_text, rel
+from charter.graphs.intent.commit import (
+    JOURNAL_NAME,
+    CommitSettings,
+    commit_check,
+    confirm_items,
+    confirm_text,
+    rel,
+)
 from charter.graphs.intent.graph import (
     IntentError,
     TurnContext,
     build_graph,
+    committed_sha,
     fresh_state,
     locked_trigger,
     stale_message,
+)
+from charter.graphs.intent.handedits import (
+    HandEdits,
+    HandEditsPending,
+    SetAside,
+    commit_hand_edits,
+    find_hand_edits,
+    restore,
+    set_aside,
 )
 from charter.graphs.intent.view import (
     AcceptedProposal,
@@ -54,6 +71,7 @@ from charter.specs import (
     ProvenanceKind,
     Severity,
     render_file,
+    replay_journal,
     validate,
 )
 from charter.transcripts import Ledger, Record
@@ -90,6 +108,7 @@ class IntentSession:
         *,
         index_db: Path | None = None,
         builds_dir: Path | None = None,
+        run_hooks: bool = True,
     ) -> None:
         """Open the ledger and the checkpointer; nothing is sent to a model yet."""
         self.root = Path(workspace_root)
@@ -97,6 +116,9 @@ class IntentSession:
         self.transcripts_dir = Path(transcripts_dir)
         self.state_dir = Path(state_dir)
         self.builds_dir = builds_dir or self.state_dir / "builds"
+        self.commit_settings = CommitSettings(
+            journal=self.state_dir / JOURNAL_NAME, run_hooks=run_hooks
+        )
         self.factory = factory
         self.model_name = model_name
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -147,6 +169,7 @@ class IntentSession:
             ledger=self.ledger,
             factory=self.factory,
             model_name=self.model_name,
+            commit=self.commit_settings,
             on_token=on_token,
         )
 
@@ -162,8 +185,55 @@ class IntentSession:
             if isinstance(value, dict) and "proposal" in value:
                 return value["proposal"], "review"
         if snap.next == ("commit",):
-            return snap.values.get("view"), "commit"
+            view = snap.values.get("view")
+            if view and committed_sha(self.root, self.spec_dir, view["id"]) is not None:
+                return view, "landed"  # committed; the graph has not recorded it yet
+            return view, "commit"
         return None, "none"
+
+    def recover(self) -> str | None:
+        """Finish what a killed process left: replay the commit journal, then let the graph
+        record an accept whose commit landed. Returns a sentence when something was done.
+
+        Every writing act calls this first; the caller holds the workspace lock."""
+        with self._lock:
+            note = replay_journal(self.root, self.commit_settings.journal)  # type: ignore[arg-type]
+            session = self.session
+            _, where = self._snapshot(session)
+            if where == "landed":
+                self._run(None, session, self._context())
+            return note
+
+    # -- hand edits --------------------------------------------------------------------------
+
+    def hand_edits(self) -> HandEdits:
+        """The spec's uncommitted hand edits (empty when the work tree matches HEAD)."""
+        return find_hand_edits(self.root, self.spec_dir)
+
+    def commit_hand_edits(self) -> str:
+        """Commit the hand edits as their own change (no words quoted); return the sha."""
+        with self._lock:
+            self.recover()
+            return commit_hand_edits(self.root, self.spec_dir, self.commit_settings, self.session)
+
+    def set_aside_hand_edits(self) -> SetAside:
+        """Save the hand edits under `.charter/set-aside/` and put the committed spec back."""
+        with self._lock:
+            self.recover()
+            return set_aside(self.root, self.spec_dir, self.state_dir)
+
+    def restore_hand_edits(self, which: str | None = None) -> SetAside:
+        """Put set-aside hand edits back (the newest by default)."""
+        with self._lock:
+            self.recover()
+            return restore(self.root, self.spec_dir, self.state_dir, which)
+
+    def _before_turn(self) -> None:
+        """Recover, then refuse a turn while the spec has uncommitted hand edits."""
+        self.recover()
+        edits = self.hand_edits()
+        if edits:
+            raise HandEditsPending(edits)
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -174,6 +244,7 @@ class IntentSession:
         with self._lock:
             started = time.perf_counter()
             self.factory.chat("scribe")  # a missing model setting fails before anything is kept
+            self._before_turn()
             session = self.session
             record = self.ledger.append(session, "user", text)
             return self._turn(session, record, None, on_token, started)
@@ -190,6 +261,7 @@ class IntentSession:
             if question is None:
                 raise IntentError(f"No builder question {qid}: see the build's questions.md.")
             self.factory.chat("scribe")
+            self._before_turn()
             session = self.session
             record = self.ledger.append(
                 session, "user", text, kind="answer", question=qid, build=question.build
@@ -223,6 +295,7 @@ class IntentSession:
         with self._lock:
             started = time.perf_counter()
             self.factory.chat("scribe")
+            self._before_turn()
             session = self.session
             record = self.ledger.append(session, "event", text, kind=kind, data=data)
             return self._turn(session, record, extra, on_token, started, trailers)
@@ -244,6 +317,13 @@ class IntentSession:
                 Command(resume={"action": "supersede", "by": record.id}), session, self._context()
             )
             superseded = view["id"]
+        elif view is not None and where == "commit":  # an accept that never landed
+            decision = {"action": "supersede", "by": record.id}
+            self._graph.update_state(
+                self._config(session), {"decision": decision}, as_node="review"
+            )
+            self._run(None, session, self._context())
+            superseded = view["id"]
         ctx = self._context(on_token)
         out = self._run(fresh_state(session, record.id, extra, trailers), session, ctx)
         outcome = TurnOutcome.model_validate(out["outcome"])
@@ -257,13 +337,15 @@ class IntentSession:
     def pending(self) -> PendingProposal | None:
         """The proposal waiting for review in the current session, if any."""
         with self._lock:
-            view, _ = self._snapshot(self.session)
-            return PendingProposal.model_validate(view) if view is not None else None
+            view, where = self._snapshot(self.session)
+            if view is None or where == "landed":
+                return None
+            return PendingProposal.model_validate(view)
 
     def _require_pending(self, session: str) -> tuple[dict[str, Any], str]:
         """The pending proposal or NothingPending."""
         view, where = self._snapshot(session)
-        if view is None:
+        if view is None or where == "landed":
             raise NothingPending(f"Nothing is pending review in session {session}.")
         return view, where
 
@@ -292,6 +374,7 @@ class IntentSession:
         """Accept with the user's edits and confirmations (see `accept`, `accept_edited`): ONE
         commit; returns it with the proposal as committed."""
         with self._lock:
+            self.recover()
             session = self.session
             view, where = self._require_pending(session)
             ctx = self._context()
@@ -400,6 +483,7 @@ class IntentSession:
     def reject(self, reason: str | None = None) -> None:
         """Reject the pending proposal; a reason is recorded verbatim for the next turn."""
         with self._lock:
+            self.recover()
             session = self.session
             _, where = self._require_pending(session)
             decision = {"action": "reject", "reason": reason or None}
@@ -418,6 +502,7 @@ class IntentSession:
         with self._lock:
             if note is not None:
                 _one_line_or_fail(note, "note")
+            self.recover()
             files = read_spec_dir(self.spec_dir)
             spec = load_spec(files)
             found = spec.find(req_id)
@@ -432,9 +517,7 @@ class IntentSession:
             placeholder = f"m-{_PLACEHOLDER_BASE}"
             new_text = self._confirmed_file(f, req_id, placeholder, note)
             self._validate_file(spec, f.path, req_id, new_text, {placeholder: text})
-            record = self.ledger.append(
-                session, "user", text, kind="confirm", data={"requirement": req_id}
-            )
+            record = self._confirm_record(session, req_id, text)
             new_text = self._confirmed_file(f, req_id, record.id, note)
             check = CheckResult(
                 files={f.path: new_text},
@@ -453,7 +536,25 @@ class IntentSession:
                 ],
                 session=session,
             )
-            return commit_check(self.root, self.spec_dir, self.transcripts_dir, check, message)
+            return commit_check(
+                self.root, self.spec_dir, self.transcripts_dir, check, message, self.commit_settings
+            )
+
+    def _confirm_record(self, session: str, req_id: str, text: str) -> Record:
+        """The ledger record of a confirm: a new one, or the last record when it is the same
+        confirm whose commit never landed (a killed `confirm` run again), so none is doubled."""
+        records = self.ledger.records(session) if self.ledger.has_session(session) else []
+        last = records[-1] if records else None
+        if (
+            last is not None
+            and last.kind == "confirm"
+            and (last.data or {}).get("requirement") == req_id
+            and last.text == text
+        ):
+            return last
+        return self.ledger.append(
+            session, "user", text, kind="confirm", data={"requirement": req_id}
+        )
 
     def _confirmed_file(self, f: Any, req_id: str, msg_id: str, note: str | None) -> str:
         """The file's text with `req_id`'s provenance set to confirmed (citing `msg_id`)."""

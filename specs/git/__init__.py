@@ -1,7 +1,15 @@
 """Git for the spec: the one place Charter runs git (`repo`), writes spec commits (`message`,
-`commit`) and reads the spec history back (`log`). Other packages use `charter.specs`' surface."""
+`commit`, `journal`, `hooks`) and reads the spec history back (`log`). Other packages use `charter.specs`' surface."""
 
-from charter.specs.git.commit import HeadMovedError, NothingToCommitError, commit_spec_change
+from charter.specs.git.commit import (
+    HeadMovedError,
+    NothingToCommitError,
+    commit_spec_change,
+    unstage_paths,
+)
+from charter.specs.git.hooks import HookRefusedError
+from charter.specs.git.journal import STEPS as JOURNAL_STEPS
+from charter.specs.git.journal import kill_point, replay_journal
 from charter.specs.git.log import (
     CommitDetail,
     CommitInfo,
@@ -32,16 +40,21 @@ __all__ = [
     "GitIdentityError",
     "HeadInfo",
     "HeadMovedError",
+    "HookRefusedError",
+    "JOURNAL_STEPS",
     "HistoryError",
     "Intent",
     "NothingToCommitError",
     "commit_spec_change",
+    "kill_point",
     "parse_intents",
     "parse_trailers",
     "render_commit_message",
+    "replay_journal",
     "repo_head",
     "requirement_history",
     "show_commit",
     "spec_files_at",
     "spec_log",
+    "unstage_paths",
 ]
