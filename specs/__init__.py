@@ -67,6 +67,7 @@ __all__ = [
 
 # Spec history on git (specs/git/): commits that carry the user's words, and reading them.
 from charter.specs.git import (
+    JOURNAL_STEPS,
     Change,
     ChangeKind,
     CommitDetail,
@@ -92,9 +93,9 @@ from charter.specs.git import (
     spec_log,
     unstage_paths,
 )
-from charter.specs.git import JOURNAL_STEPS
 
 __all__ += [
+    "JOURNAL_STEPS",
     "Change",
     "ChangeKind",
     "CommitDetail",
@@ -119,7 +120,6 @@ __all__ += [
     "spec_files_at",
     "spec_log",
     "unstage_paths",
-    "JOURNAL_STEPS",
 ]
 
 # Requirement-level differences between two versions of the spec (specs/diff.py).

@@ -1,5 +1,6 @@
 """Git for the spec: the one place Charter runs git (`repo`), writes spec commits (`message`,
-`commit`, `journal`, `hooks`) and reads the spec history back (`log`). Other packages use `charter.specs`' surface."""
+`commit`, `journal`, `hooks`) and reads the spec history back (`log`). Other packages use
+`charter.specs`' surface."""
 
 from charter.specs.git.commit import (
     HeadMovedError,
@@ -32,6 +33,7 @@ from charter.specs.git.message import (
 from charter.specs.git.repo import GitIdentityError, HistoryError
 
 __all__ = [
+    "JOURNAL_STEPS",
     "Change",
     "ChangeKind",
     "CommitDetail",
@@ -40,9 +42,8 @@ __all__ = [
     "GitIdentityError",
     "HeadInfo",
     "HeadMovedError",
-    "HookRefusedError",
-    "JOURNAL_STEPS",
     "HistoryError",
+    "HookRefusedError",
     "Intent",
     "NothingToCommitError",
     "commit_spec_change",

@@ -33,7 +33,6 @@ from charter.specs.git.journal import (
     kill_point,
     write_entry,
 )
-
 from charter.specs.git.message import (
     CommitMessage,
     clean_subject,
