@@ -10,7 +10,8 @@ terminal asks; anything else is refused with exit 1 naming the options.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
@@ -19,9 +20,11 @@ from charter.app.commands.common import dump, fail, open_ws, out
 if TYPE_CHECKING:
     from charter.graphs.intent import IntentSession
 
+T = TypeVar("T")
+
 handedits_app = typer.Typer(
     name="handedits",
-    help="Hand edits of the spec set aside by `charter say --set-aside`: list, restore.",
+    help="Uncommitted hand edits of the spec: commit them, set them aside, list, restore.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -79,21 +82,48 @@ def list_command(
     dump({"set_aside": ids}) if as_json else out("".join(f"{i}\n" for i in ids))
 
 
+def _act(purpose: str, act: Callable[[IntentSession], T]) -> T:
+    """Run one hand-edit act on the workspace under its lock."""
+    from charter.app.commands.scribe import guard, locked, open_session
+
+    ws = open_ws()
+    with locked(ws, purpose):
+        session = open_session(ws, need_model=False)
+        try:
+            return guard(lambda: act(session))
+        finally:
+            session.close()
+
+
+@handedits_app.command("commit")
+def commit_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the commit as JSON."),
+) -> None:
+    """Commit the spec's hand edits as their own change (the message quotes no words)."""
+    sha = _act("charter handedits commit", lambda s: s.commit_hand_edits())
+    dump({"commit": sha}) if as_json else out(f"Committed {sha[:12]}: your hand edits\n")
+
+
+@handedits_app.command("set-aside")
+def set_aside_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Save the spec's hand edits away and put the committed spec back (restore undoes it)."""
+    saved = _act("charter handedits set-aside", lambda s: s.set_aside_hand_edits())
+    if as_json:
+        dump(saved.model_dump(mode="json"))
+    else:
+        out(f"Set aside {saved.id}: {', '.join(saved.files)}\n")
+
+
 @handedits_app.command("restore")
 def restore_command(
     which: str | None = typer.Argument(None, help="The set-aside ID (default: the newest)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Put set-aside hand edits back into the spec files (refused if a file changed since)."""
-    from charter.app.commands.scribe import guard, locked, open_session
-
-    ws = open_ws()
-    with locked(ws, "charter handedits restore"):
-        session = open_session(ws, need_model=False)
-        try:
-            restored = guard(lambda: session.restore_hand_edits(which))
-        finally:
-            session.close()
+    """Put set-aside hand edits back into the spec files, merged with what was committed since
+    (refused, changing nothing, when they do not merge)."""
+    restored = _act("charter handedits restore", lambda s: s.restore_hand_edits(which))
     if as_json:
         dump(restored.model_dump(mode="json"))
     else:

@@ -14,7 +14,6 @@ unlisted. So a turn refuses while there are hand edits (`HandEditsPending`), and
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from charter.specs import (
     HistoryError,
     commit_spec_change,
     kill_point,
+    merge_text,
     requirement_changes,
     spec_files_at,
     unstage_paths,
@@ -133,9 +133,14 @@ def commit_hand_edits(
     return sha
 
 
-def _digest(data: bytes | None) -> str | None:
-    """sha256 of a file's content (None: absent)."""
-    return None if data is None else hashlib.sha256(data).hexdigest()
+def _encode(data: bytes | None) -> str | None:
+    """File content as manifest text (None: absent)."""
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def _decode(text: str | None) -> bytes | None:
+    """Manifest text back to file content."""
+    return None if text is None else base64.b64decode(text)
 
 
 def set_aside(root: Path, spec_dir: Path, state_dir: Path) -> SetAside:
@@ -154,8 +159,8 @@ def set_aside(root: Path, spec_dir: Path, state_dir: Path) -> SetAside:
     folder.mkdir(parents=True)
     manifest = {
         p: {
-            "saved": base64.b64encode(on_disk[p]).decode("ascii") if p in on_disk else None,
-            "left": _digest(committed.get(p)),
+            "saved": _encode(on_disk.get(p)),
+            "left": _encode(committed.get(p)),
         }
         for p in changed
     }
@@ -191,7 +196,7 @@ def set_asides(state_dir: Path) -> list[str]:
 
 def restore(root: Path, spec_dir: Path, state_dir: Path, which: str | None = None) -> SetAside:
     """Put set-aside hand edits back (the newest by default); refuse, keeping them, when a file
-    changed since they were set aside."""
+    changed since in a way that does not merge (a 3-way merge, as git does)."""
     ids = set_asides(state_dir)
     if not ids:
         raise IntentError("No hand edits are set aside.")
@@ -201,24 +206,32 @@ def restore(root: Path, spec_dir: Path, state_dir: Path, which: str | None = Non
     folder = state_dir / SET_ASIDE_DIR / sid
     manifest = json.loads((folder / "manifest.json").read_text())
     prefix = rel(root, spec_dir)
+    merged: dict[str, bytes | None] = {}
     conflicts = []
-    for p, entry in manifest.items():
-        current = (spec_dir / p).read_bytes() if (spec_dir / p).is_file() else None
-        saved = base64.b64decode(entry["saved"]) if entry["saved"] is not None else None
-        if current != saved and _digest(current) != entry["left"]:
+    for p, entry in sorted(manifest.items()):
+        path = spec_dir / p
+        current = path.read_bytes() if path.is_file() else None
+        saved, left = _decode(entry["saved"]), _decode(entry["left"])
+        if current in (left, saved):
+            merged[p] = saved  # untouched since (or already back)
+            continue
+        result = None
+        if current is not None and saved is not None:
+            result = merge_text(current, left or b"", saved)
+        if result is None:
             conflicts.append(under(prefix, p))
+        merged[p] = result
     if conflicts:
         raise IntentError(
-            f"{', '.join(conflicts)} changed since the hand edits were set aside; nothing was "
-            f"restored (your edits are kept in {rel(root, folder)}/files)"
+            f"{', '.join(conflicts)} changed since the hand edits were set aside and they do not "
+            f"merge; nothing was restored (your edits are kept in {rel(root, folder)}/files)"
         )
-    for p, entry in manifest.items():
+    for p, data in merged.items():
         target = spec_dir / p
-        if entry["saved"] is None:
+        if data is None:
             target.unlink(missing_ok=True)
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(base64.b64decode(entry["saved"]))
-    files = [under(prefix, p) for p in sorted(manifest)]
+            target.write_bytes(data)
     (folder / "manifest.json").rename(folder / "restored.json")
-    return SetAside(id=sid, folder=rel(root, folder), files=files)
+    return SetAside(id=sid, folder=rel(root, folder), files=[under(prefix, p) for p in merged])

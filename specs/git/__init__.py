@@ -1,5 +1,5 @@
 """Git for the spec: the one place Charter runs git (`repo`), writes spec commits (`message`,
-`commit`, `journal`, `hooks`) and reads the spec history back (`log`). Other packages use
+`commit`, `journal`, `hooks`, `merge`) and reads the spec history back (`log`). Other packages use
 `charter.specs`' surface."""
 
 from charter.specs.git.commit import (
@@ -21,6 +21,7 @@ from charter.specs.git.log import (
     spec_files_at,
     spec_log,
 )
+from charter.specs.git.merge import merge_text
 from charter.specs.git.message import (
     Change,
     ChangeKind,
@@ -48,6 +49,7 @@ __all__ = [
     "NothingToCommitError",
     "commit_spec_change",
     "kill_point",
+    "merge_text",
     "parse_intents",
     "parse_trailers",
     "render_commit_message",
