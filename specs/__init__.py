@@ -128,3 +128,30 @@ __all__ += [
 from charter.specs.diff import requirement_changes  # noqa: E402
 
 __all__ += ["requirement_changes"]
+
+# Edits of a spec: the operation vocabulary and applying edits (specs/edits.py).
+from charter.specs.edits import (  # noqa: E402
+    EDITABLE_OPS,
+    OP_FIELDS,
+    OP_MARK,
+    SPEC_SUFFIX,
+    Applied,
+    EditError,
+    EditOp,
+    Forbidden,
+    SpecEdit,
+    SpecWork,
+)
+
+__all__ += [
+    "EDITABLE_OPS",
+    "OP_FIELDS",
+    "OP_MARK",
+    "SPEC_SUFFIX",
+    "Applied",
+    "EditError",
+    "EditOp",
+    "Forbidden",
+    "SpecEdit",
+    "SpecWork",
+]

@@ -256,10 +256,12 @@ def _edit_items(ws: Workspace, pending: PendingProposal) -> dict[int, str]:
     """Open $VISUAL/$EDITOR on the proposal's requirement texts; return the texts as saved."""
     import tomli_w
 
+    from charter.specs import EDITABLE_OPS
+
     items = [
         {"index": i.index, "id": i.req_id or "", "op": i.op, "text": i.text or ""}
         for i in pending.items
-        if i.op in ("add_requirement", "modify_requirement")
+        if i.op in EDITABLE_OPS
     ]
     if not items:
         raise fail(f"{pending.id} has no requirement texts to edit", 2)

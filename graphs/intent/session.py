@@ -63,6 +63,7 @@ from charter.graphs.intent.view import (
     unified_diff,
 )
 from charter.specs import (
+    EDITABLE_OPS,
     Change,
     ChangeKind,
     CommitMessage,
@@ -76,7 +77,6 @@ from charter.specs import (
 )
 from charter.transcripts import Ledger, Record
 
-EDITABLE_OPS = ("add_requirement", "modify_requirement")
 _PLACEHOLDER_BASE = 90_000_000  # message numbers no real ledger reaches, for dry-run edits
 
 

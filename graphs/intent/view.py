@@ -12,10 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from charter.agents import OP_MARK
 from charter.graphs.intent.check import CheckedItem, CheckResult
 from charter.graphs.intent.commit import under
-from charter.specs import Finding, Severity
+from charter.specs import OP_MARK, Finding, Severity
 
 
 class ProposalView(BaseModel):
