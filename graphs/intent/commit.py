@@ -12,6 +12,8 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import BaseModel
+
 from charter.graphs.intent.check import REGISTER, CheckedItem, CheckResult
 from charter.specs import (
     Change,
@@ -150,18 +152,25 @@ def transcript_files(root: Path, transcripts_dir: Path) -> list[str]:
     return sorted(rel(root, p) for p in transcripts_dir.glob("*.jsonl") if p.is_file())
 
 
-def commit_check(
+class CommitPlan(BaseModel):
+    """One spec commit, ready: the checked change (files, register) and its message."""
+
+    check: CheckResult
+    message: CommitMessage
+
+
+def commit_plan(
     root: Path,
     spec_dir: Path,
     transcripts_dir: Path,
-    check: CheckResult,
-    message: CommitMessage,
+    plan: CommitPlan,
     settings: CommitSettings,
 ) -> str:
-    """Commit the checked change's files, the register and the ledger; return the sha.
+    """Commit the plan's files, the register and the ledger; return the sha.
 
     The one commit path of the intent graph (accept, confirm): journaled and hooked per
     `settings`; the `done` kill point is after the commit, before the caller records it."""
+    check, message = plan.check, plan.message
     prefix = rel(root, spec_dir)
     files = {under(prefix, p): text.encode("utf-8") for p, text in check.files.items()}
     base: dict[str, bytes | None] = {

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from charter.graphs.intent.check import load_spec, read_spec_dir
 from charter.graphs.intent.commit import CommitSettings, rel, under
-from charter.graphs.intent.graph import IntentError
+from charter.graphs.intent.state import IntentError
 from charter.specs import (
     Change,
     CommitMessage,
