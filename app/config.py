@@ -87,4 +87,6 @@ def load_config(path: Path) -> Config:
 def write_config(path: Path, config: Config) -> None:
     """Write `charter.toml` from a Config, leaving out unset optional values."""
     data = config.model_dump(mode="json", exclude_none=True)
+    if config.git == GitSettings():
+        del data["git"]  # a table left at its defaults is not written (older files lack it)
     path.write_text(tomli_w.dumps(data), encoding="utf-8")

@@ -13,6 +13,7 @@ MODULES = (
     "transcript",
     "history",
     "scribe",
+    "sessions",
     "handedits",
     "build",
     "audit",

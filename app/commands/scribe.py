@@ -1,4 +1,4 @@
-"""`charter say|pending|accept|reject|confirm|answer` and `charter session new|list|switch`.
+"""`charter say|pending|accept|reject|confirm|answer` (sessions: `sessions.py`).
 
 The headless face of the intent turn (graphs.intent.IntentSession), so every step is scriptable.
 Exit codes: 0 ok; 1 refused, nothing pending, or the change would not validate; 2 bad input or
@@ -17,7 +17,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
@@ -29,12 +29,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-session_app = typer.Typer(
-    name="session",
-    help="Start, list and switch conversation sessions (one ledger file each).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
 
 EDIT_HEADER = (
     "# Edit the requirement texts below, then save and quit; the edited text is recorded\n"
@@ -51,7 +45,6 @@ def register(cli: typer.Typer) -> None:
     cli.command("reject")(reject_command)
     cli.command("confirm")(confirm_command)
     cli.command("answer")(answer_command)
-    cli.add_typer(session_app, name="session")
 
 
 # -- plumbing -----------------------------------------------------------------------------------
@@ -374,63 +367,3 @@ def confirm_command(
         dump({"commit": sha, "requirement": req_id})
     else:
         out(f"Committed {sha[:12]}: {req_id} confirmed\n")
-
-
-# -- sessions -----------------------------------------------------------------------------------
-
-
-def _ledger_op(fn: Callable[[IntentSession], T], purpose: str | None) -> T:
-    """Run a session-management call (under the lock when it writes)."""
-    ws = open_ws()
-    session = open_session(ws, need_model=False)
-    try:
-        if purpose is None:
-            return guard(lambda: fn(session))
-        with locked(ws, purpose):
-            return guard(lambda: fn(session))
-    finally:
-        session.close()
-
-
-@session_app.command("new")
-def session_new(
-    as_json: bool = typer.Option(False, "--json", help="Print the session as JSON."),
-) -> None:
-    """Start a new session and make it current."""
-    sid = _ledger_op(lambda s: s.new_session(), "charter session new")
-    dump({"session": sid}) if as_json else out(f"{sid}\n")
-
-
-@session_app.command("list")
-def session_list(
-    as_json: bool = typer.Option(False, "--json", help="Print the sessions as JSON."),
-) -> None:
-    """List the sessions, oldest first; the current one is marked `*`."""
-
-    def both(s: IntentSession) -> tuple[str, list[Any]]:
-        return s.session, s.sessions()
-
-    current, infos = _ledger_op(both, None)
-    if as_json:
-        dump({"current": current, "sessions": [i.model_dump(mode="json") for i in infos]})
-        return
-    lines = [
-        f"{'*' if i.id == current else ' '} {i.id}  {i.count:>5} records"
-        + (
-            f"  {i.first_ts[:16].replace('T', ' ')} .. {i.last_ts[:16].replace('T', ' ')}"
-            if i.first_ts and i.last_ts
-            else ""
-        )
-        for i in infos
-    ]
-    out("".join(line + "\n" for line in lines))
-
-
-@session_app.command("switch")
-def session_switch(
-    session_id: str = typer.Argument(..., help="The session to make current."),
-    as_json: bool = typer.Option(False, "--json", help="Print the session as JSON."),
-) -> None:
-    """Make an existing session current."""
-    _ledger_op(lambda s: s.switch_session(session_id), "charter session switch")
-    dump({"session": session_id}) if as_json else out(f"{session_id}\n")

@@ -88,11 +88,17 @@ def _committed(root: Path, spec_dir: Path) -> dict[str, bytes]:
         return {}
 
 
-def find_hand_edits(root: Path, spec_dir: Path) -> HandEdits:
-    """The spec files (Markdown and the ID register) whose work-tree content is not HEAD's."""
+def _compare(root: Path, spec_dir: Path) -> tuple[dict[str, bytes], dict[str, bytes], list[str]]:
+    """The spec files on disk, in HEAD, and the spec-dir paths where they differ."""
     on_disk = read_spec_dir(spec_dir)
     committed = _committed(root, spec_dir)
     changed = sorted(p for p in set(on_disk) | set(committed) if on_disk.get(p) != committed.get(p))
+    return on_disk, committed, changed
+
+
+def find_hand_edits(root: Path, spec_dir: Path) -> HandEdits:
+    """The spec files (Markdown and the ID register) whose work-tree content is not HEAD's."""
+    on_disk, committed, changed = _compare(root, spec_dir)
     if not changed:
         return HandEdits()
     prefix = rel(root, spec_dir)
@@ -106,9 +112,7 @@ def commit_hand_edits(
     root: Path, spec_dir: Path, settings: CommitSettings, session: str | None = None
 ) -> str:
     """Commit the hand edits as their own change (the one spec commit path); return the sha."""
-    on_disk = read_spec_dir(spec_dir)
-    committed = _committed(root, spec_dir)
-    changed = sorted(p for p in set(on_disk) | set(committed) if on_disk.get(p) != committed.get(p))
+    on_disk, committed, changed = _compare(root, spec_dir)
     if not changed:
         raise IntentError("There are no uncommitted hand edits to commit.")
     prefix = rel(root, spec_dir)
@@ -145,9 +149,7 @@ def _decode(text: str | None) -> bytes | None:
 
 def set_aside(root: Path, spec_dir: Path, state_dir: Path) -> SetAside:
     """Save the hand-edited spec files away and put the committed versions back."""
-    on_disk = read_spec_dir(spec_dir)
-    committed = _committed(root, spec_dir)
-    changed = sorted(p for p in set(on_disk) | set(committed) if on_disk.get(p) != committed.get(p))
+    on_disk, committed, changed = _compare(root, spec_dir)
     if not changed:
         raise IntentError("There are no uncommitted hand edits to set aside.")
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
