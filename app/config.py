@@ -35,6 +35,16 @@ class BuildSettings(BaseModel):
     verify_timeout: float = Field(default=300.0, gt=0)
 
 
+class GitSettings(BaseModel):
+    """The `[git]` table: how spec commits treat the user's repository."""
+
+    model_config = {"extra": "forbid"}
+
+    run_hooks: bool = Field(
+        default=True, description="run the pre-commit and commit-msg hooks as `git commit` would"
+    )
+
+
 class Config(BaseModel):
     """The whole of `charter.toml`."""
 
@@ -43,6 +53,7 @@ class Config(BaseModel):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     build: BuildSettings = Field(default_factory=BuildSettings)
+    git: GitSettings = Field(default_factory=GitSettings)
 
 
 class ConfigError(Exception):
@@ -76,4 +87,6 @@ def load_config(path: Path) -> Config:
 def write_config(path: Path, config: Config) -> None:
     """Write `charter.toml` from a Config, leaving out unset optional values."""
     data = config.model_dump(mode="json", exclude_none=True)
+    if config.git == GitSettings():
+        del data["git"]  # a table left at its defaults is not written (older files lack it)
     path.write_text(tomli_w.dumps(data), encoding="utf-8")

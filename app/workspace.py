@@ -287,6 +287,7 @@ def intent_session(ws: Workspace, factory: ModelFactory, model_name: str) -> Int
         model_name,
         index_db=ws.state_db,
         builds_dir=ws.builds_dir,
+        run_hooks=ws.config.git.run_hooks,
     )
 
 

@@ -92,6 +92,7 @@ __all__ = [
 
 # Spec history on git (specs/git/): commits that carry the user's words, and reading them.
 from charter.specs.git import (
+    JOURNAL_STEPS,
     BranchExistsError,
     Change,
     ChangeKind,
@@ -102,6 +103,7 @@ from charter.specs.git import (
     HeadInfo,
     HeadMovedError,
     HistoryError,
+    HookRefusedError,
     Intent,
     NothingToCommitError,
     RepoProbe,
@@ -113,19 +115,24 @@ from charter.specs.git import (
     ensure_identity,
     head_commit,
     init_repo,
+    kill_point,
+    merge_text,
     parse_intents,
     parse_trailers,
     probe_repo,
     render_commit_message,
+    replay_journal,
     repo_head,
     requirement_history,
     show_commit,
     spec_files_at,
     spec_log,
     spec_tree_at,
+    unstage_paths,
 )
 
 __all__ += [
+    "JOURNAL_STEPS",
     "BranchExistsError",
     "Change",
     "ChangeKind",
@@ -136,6 +143,7 @@ __all__ += [
     "HeadInfo",
     "HeadMovedError",
     "HistoryError",
+    "HookRefusedError",
     "Intent",
     "NothingToCommitError",
     "RepoProbe",
@@ -147,16 +155,20 @@ __all__ += [
     "ensure_identity",
     "head_commit",
     "init_repo",
+    "kill_point",
+    "merge_text",
     "parse_intents",
     "parse_trailers",
     "probe_repo",
     "render_commit_message",
+    "replay_journal",
     "repo_head",
     "requirement_history",
     "show_commit",
     "spec_files_at",
     "spec_log",
     "spec_tree_at",
+    "unstage_paths",
 ]
 
 # Requirement-level differences between two versions of the spec (specs/diff.py).
@@ -169,3 +181,27 @@ from charter.specs.model import EXAMPLE_INFO  # noqa: E402
 from charter.specs.session import SessionError, Step, line_matches, parse_session  # noqa: E402
 
 __all__ += ["EXAMPLE_INFO", "SessionError", "Step", "line_matches", "parse_session"]
+# Edits of a spec: the operation vocabulary and applying edits (specs/edits.py).
+from charter.specs.edits import (  # noqa: E402
+    EDITABLE_OPS,
+    OP_FIELDS,
+    OP_MARK,
+    Applied,
+    EditError,
+    EditOp,
+    Forbidden,
+    SpecEdit,
+    SpecWork,
+)
+
+__all__ += [
+    "EDITABLE_OPS",
+    "OP_FIELDS",
+    "OP_MARK",
+    "Applied",
+    "EditError",
+    "EditOp",
+    "Forbidden",
+    "SpecEdit",
+    "SpecWork",
+]

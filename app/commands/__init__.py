@@ -13,6 +13,8 @@ MODULES = (
     "transcript",
     "history",
     "scribe",
+    "sessions",
+    "handedits",
     "build",
     "audit",
     "coverage",

@@ -40,6 +40,33 @@ def open_ws() -> Workspace:
     from charter.app.workspace import WorkspaceError, open_workspace
 
     try:
-        return open_workspace()
+        ws = open_workspace()
     except (WorkspaceError, ConfigError) as exc:
         raise fail(str(exc), 2) from None
+    replay_commit(ws)
+    return ws
+
+
+def replay_commit(ws: Workspace) -> None:
+    """Finish or drop a spec commit a killed process left (see `specs.git.journal`), when no
+    other process holds the workspace (a holder may be mid-commit; it finishes its own)."""
+    from charter.app.lock import LockedError, WorkspaceLock
+    from charter.graphs.intent import journal_file
+    from charter.specs import HistoryError, replay_journal
+
+    journal = journal_file(ws.state_dir)
+    if not journal.exists():
+        return
+    try:
+        lock = WorkspaceLock(ws.lock_path).acquire("charter recovery")
+    except LockedError:
+        return
+    try:
+        note = replay_journal(ws.root, journal)
+    except HistoryError as exc:
+        typer.echo(f"charter: {exc}", err=True)
+        return
+    finally:
+        lock.release()
+    if note:
+        typer.echo(f"charter: {note}", err=True)

@@ -1,4 +1,4 @@
-"""`charter say|pending|accept|reject|confirm|answer` and `charter session new|list|switch`.
+"""`charter say|pending|accept|reject|confirm|answer` (sessions: `sessions.py`).
 
 The headless face of the intent turn (graphs.intent.IntentSession), so every step is scriptable.
 Exit codes: 0 ok; 1 refused, nothing pending, or the change would not validate; 2 bad input or
@@ -17,7 +17,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
@@ -29,12 +29,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-session_app = typer.Typer(
-    name="session",
-    help="Start, list and switch conversation sessions (one ledger file each).",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-)
 
 EDIT_HEADER = (
     "# Edit the requirement texts below, then save and quit; the edited text is recorded\n"
@@ -51,7 +45,6 @@ def register(cli: typer.Typer) -> None:
     cli.command("reject")(reject_command)
     cli.command("confirm")(confirm_command)
     cli.command("answer")(answer_command)
-    cli.add_typer(session_app, name="session")
 
 
 # -- plumbing -----------------------------------------------------------------------------------
@@ -72,7 +65,7 @@ def _read_text(value: str, what: str) -> str:
     return text
 
 
-def _open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
+def open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
     """An IntentSession on the workspace; without `need_model` a missing model is tolerated."""
     from charter.agents import ModelConfigError
     from charter.app.workspace import open_intent_session
@@ -84,7 +77,7 @@ def _open_session(ws: Workspace, *, need_model: bool) -> IntentSession:
 
 
 @contextmanager
-def _locked(ws: Workspace, purpose: str) -> Iterator[None]:
+def locked(ws: Workspace, purpose: str) -> Iterator[None]:
     """Hold the workspace lock, or exit 3 naming its holder."""
     from charter.app.lock import LockedError, WorkspaceLock
 
@@ -98,7 +91,7 @@ def _locked(ws: Workspace, purpose: str) -> Iterator[None]:
         lock.release()
 
 
-def _guard(fn: Callable[[], T]) -> T:
+def guard(fn: Callable[[], T]) -> T:
     """Run a session call, mapping refusals and failures to one line and an exit code."""
     from charter.agents import ModelCallError, ModelConfigError
     from charter.graphs.intent import IntentError
@@ -157,8 +150,9 @@ def _turn(
     run: Callable[[IntentSession, Callable[[str], None] | None], TurnOutcome],
     purpose: str,
     as_json: bool,
+    prepare: Callable[[IntentSession], None] | None = None,
 ) -> None:
-    """Run one scribe turn under the lock and print its outcome."""
+    """Run one scribe turn under the lock (after `prepare`, if any) and print its outcome."""
     ws = open_ws()
     streamed = False
 
@@ -168,10 +162,12 @@ def _turn(
         streamed = True
         out(text)
 
-    with _locked(ws, purpose):
-        session = _open_session(ws, need_model=True)
+    with locked(ws, purpose):
+        session = open_session(ws, need_model=True)
         try:
-            outcome = _guard(lambda: run(session, None if as_json else on_token))
+            if prepare is not None:
+                guard(lambda: prepare(session))
+            outcome = guard(lambda: run(session, None if as_json else on_token))
         finally:
             session.close()
     _print_outcome(outcome, streamed, as_json)
@@ -183,14 +179,33 @@ def _turn(
 def say_command(
     message: str = typer.Argument(..., help="What you want; `-` reads it from stdin verbatim."),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    commit_hand_edits: bool = typer.Option(
+        False,
+        "--commit-hand-edits",
+        help="Commit uncommitted spec edits first, as their own change (no words quoted).",
+    ),
+    set_aside: bool = typer.Option(
+        False,
+        "--set-aside",
+        help="Set uncommitted spec edits aside first (charter handedits restore).",
+    ),
 ) -> None:
     """Tell the scribe something: prints a proposal (as a diff), a question or a reply.
 
     A proposal still pending review is dropped (recorded as superseded). A LOCKED requirement
-    is changed only when your message names its ID (e.g. "change ING-3 to ...").
+    is changed only when your message names its ID (e.g. "change ING-3 to ..."). Uncommitted
+    edits of the spec are never sent along: commit them first or set them aside (a terminal
+    asks; otherwise the turn is refused with exit 1).
     """
+    from charter.app.commands.handedits import settle_hand_edits
+
     text = _read_text(message, "message")
-    _turn(lambda s, cb: s.say(text, on_token=cb), "charter say", as_json)
+    _turn(
+        lambda s, cb: s.say(text, on_token=cb),
+        "charter say",
+        as_json,
+        lambda s: settle_hand_edits(s, commit_hand_edits, set_aside),
+    )
 
 
 def answer_command(
@@ -205,7 +220,7 @@ def answer_command(
 
 def _pending_or_exit(session: IntentSession, as_json: bool) -> PendingProposal:
     """The pending proposal, or exit 1 saying nothing is pending."""
-    pending = _guard(session.pending)
+    pending = guard(session.pending)
     if pending is None:
         if as_json:
             dump({"pending": None})
@@ -219,7 +234,7 @@ def pending_command(
     """Show the proposal waiting for review in the current session (exit 1 if none)."""
     from charter.graphs.intent import render_proposal
 
-    session = _open_session(open_ws(), need_model=False)
+    session = open_session(open_ws(), need_model=False)
     try:
         pending = _pending_or_exit(session, as_json)
     finally:
@@ -234,10 +249,12 @@ def _edit_items(ws: Workspace, pending: PendingProposal) -> dict[int, str]:
     """Open $VISUAL/$EDITOR on the proposal's requirement texts; return the texts as saved."""
     import tomli_w
 
+    from charter.specs import EDITABLE_OPS
+
     items = [
         {"index": i.index, "id": i.req_id or "", "op": i.op, "text": i.text or ""}
         for i in pending.items
-        if i.op in ("add_requirement", "modify_requirement")
+        if i.op in EDITABLE_OPS
     ]
     if not items:
         raise fail(f"{pending.id} has no requirement texts to edit", 2)
@@ -291,12 +308,12 @@ def accept_command(
     if note is not None and not numbers:
         raise fail("--note goes with --confirm", 2)
     ws = open_ws()
-    with _locked(ws, "charter accept"):
-        session = _open_session(ws, need_model=False)
+    with locked(ws, "charter accept"):
+        session = open_session(ws, need_model=False)
         try:
             pending = _pending_or_exit(session, as_json)
             edits = _edit_items(ws, pending) if edit else {}
-            accepted = _guard(
+            accepted = guard(
                 lambda: session.accept_reviewed(edits=edits, confirm=numbers, note=note)
             )
         finally:
@@ -316,11 +333,11 @@ def reject_command(
 ) -> None:
     """Reject the pending proposal (the reason is recorded verbatim)."""
     ws = open_ws()
-    with _locked(ws, "charter reject"):
-        session = _open_session(ws, need_model=False)
+    with locked(ws, "charter reject"):
+        session = open_session(ws, need_model=False)
         try:
             pending = _pending_or_exit(session, as_json)
-            _guard(lambda: session.reject(reason))
+            guard(lambda: session.reject(reason))
         finally:
             session.close()
     if as_json:
@@ -340,73 +357,13 @@ def confirm_command(
     if not REQ_ID_RE.match(req_id):
         raise fail(f"{req_id!r} is not a requirement ID like ING-2", 2)
     ws = open_ws()
-    with _locked(ws, "charter confirm"):
-        session = _open_session(ws, need_model=False)
+    with locked(ws, "charter confirm"):
+        session = open_session(ws, need_model=False)
         try:
-            sha = _guard(lambda: session.confirm(req_id, note))
+            sha = guard(lambda: session.confirm(req_id, note))
         finally:
             session.close()
     if as_json:
         dump({"commit": sha, "requirement": req_id})
     else:
         out(f"Committed {sha[:12]}: {req_id} confirmed\n")
-
-
-# -- sessions -----------------------------------------------------------------------------------
-
-
-def _ledger_op(fn: Callable[[IntentSession], T], purpose: str | None) -> T:
-    """Run a session-management call (under the lock when it writes)."""
-    ws = open_ws()
-    session = _open_session(ws, need_model=False)
-    try:
-        if purpose is None:
-            return _guard(lambda: fn(session))
-        with _locked(ws, purpose):
-            return _guard(lambda: fn(session))
-    finally:
-        session.close()
-
-
-@session_app.command("new")
-def session_new(
-    as_json: bool = typer.Option(False, "--json", help="Print the session as JSON."),
-) -> None:
-    """Start a new session and make it current."""
-    sid = _ledger_op(lambda s: s.new_session(), "charter session new")
-    dump({"session": sid}) if as_json else out(f"{sid}\n")
-
-
-@session_app.command("list")
-def session_list(
-    as_json: bool = typer.Option(False, "--json", help="Print the sessions as JSON."),
-) -> None:
-    """List the sessions, oldest first; the current one is marked `*`."""
-
-    def both(s: IntentSession) -> tuple[str, list[Any]]:
-        return s.session, s.sessions()
-
-    current, infos = _ledger_op(both, None)
-    if as_json:
-        dump({"current": current, "sessions": [i.model_dump(mode="json") for i in infos]})
-        return
-    lines = [
-        f"{'*' if i.id == current else ' '} {i.id}  {i.count:>5} records"
-        + (
-            f"  {i.first_ts[:16].replace('T', ' ')} .. {i.last_ts[:16].replace('T', ' ')}"
-            if i.first_ts and i.last_ts
-            else ""
-        )
-        for i in infos
-    ]
-    out("".join(line + "\n" for line in lines))
-
-
-@session_app.command("switch")
-def session_switch(
-    session_id: str = typer.Argument(..., help="The session to make current."),
-    as_json: bool = typer.Option(False, "--json", help="Print the session as JSON."),
-) -> None:
-    """Make an existing session current."""
-    _ledger_op(lambda s: s.switch_session(session_id), "charter session switch")
-    dump({"session": session_id}) if as_json else out(f"{session_id}\n")

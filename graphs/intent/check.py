@@ -24,16 +24,18 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from charter.agents import Proposal, ProposalItem
-from charter.graphs.intent.example_ops import ExampleOps
 from charter.specs import (
     REGISTER_NAME,
     SPEC_SUFFIX,
+    Applied,
+    EditError,
     Finding,
+    Forbidden,
     IdRegister,
     Provenance,
     ProvenanceKind,
@@ -42,6 +44,7 @@ from charter.specs import (
     Severity,
     Spec,
     SpecFile,
+    SpecWork,
     parse_bytes,
     render_file,
     section_prefix,
@@ -163,91 +166,7 @@ def names_requirement(message: str, req_id: str) -> bool:
 # -- applying items -----------------------------------------------------------------------------
 
 
-class _Work:
-    """The spec being changed: files copied on first touch, so untouched files stay shared."""
-
-    def __init__(self, spec: Spec) -> None:
-        """Start from the spec as loaded."""
-        self.files: dict[str, SpecFile] = {f.path: f for f in spec.files}
-        self.touched: set[str] = set()
-        self.created: set[str] = set()
-
-    def spec(self) -> Spec:
-        """The current state as a Spec (files sorted by path)."""
-        return Spec(files=[self.files[p] for p in sorted(self.files)])
-
-    def get(self, path: str) -> SpecFile | None:
-        """A file whose title, sections and block lists may be changed (copied once), or None.
-
-        The parsed files are cached across turns and must never change, yet deep-copying a
-        large file is most of a check's cost. So the file and its sections are copied (new
-        lists), while the requirements in them stay shared until `locate` copies the one an
-        item is about to change.
-        """
-        f = self.files.get(path)
-        if f is None:
-            return None
-        if path not in self.touched:
-            f = f.model_copy()
-            f.intro = list(f.intro)
-            f.sections = [s.model_copy() for s in f.sections]
-            for s in f.sections:
-                s.blocks = list(s.blocks)
-            self.files[path] = f
-            self.touched.add(path)
-        return f
-
-    def create(self, path: str, title: str) -> SpecFile:
-        """A new, empty spec file."""
-        f = SpecFile(path=path, title=title)
-        self.files[path] = f
-        self.touched.add(path)
-        self.created.add(path)
-        return f
-
-    def locate(self, req_id: str) -> tuple[SpecFile, Section, Requirement] | None:
-        """Find a requirement and make it and its file writable (the requirement is a copy)."""
-        for f in list(self.files.values()):
-            for s in f.sections:
-                for r in s.requirements:
-                    if r.id == req_id:
-                        writable = self.get(f.path)
-                        assert writable is not None
-                        found = _find_req(writable, req_id)
-                        assert found is not None
-                        _, section, shared = found
-                        own = shared.model_copy(deep=True)
-                        at = next(i for i, b in enumerate(section.blocks) if b is shared)
-                        section.blocks[at] = own
-                        return writable, section, own
-        return None
-
-
-def _find_req(f: SpecFile, req_id: str) -> tuple[SpecFile, Section, Requirement] | None:
-    """A requirement within one file."""
-    for s in f.sections:
-        for r in s.requirements:
-            if r.id == req_id:
-                return f, s, r
-    return None
-
-
-def _find_section(f: SpecFile, title: str) -> Section | None:
-    """A section by exact title, else by case-insensitive title."""
-    wanted = title.strip().lstrip("#").strip()
-    exact = next((s for s in f.sections if s.title == wanted), None)
-    if exact is not None:
-        return exact
-    return next((s for s in f.sections if s.title.casefold() == wanted.casefold()), None)
-
-
-def _title_from_path(path: str) -> str:
-    """A readable `#` title for a new file: `rate-limits.md` → `Rate limits`."""
-    stem = PurePosixPath(path).stem.replace("-", " ").replace("_", " ").strip()
-    return stem[:1].upper() + stem[1:] if stem else "Spec"
-
-
-class _Checker(ExampleOps):
+class _Checker:
     """Applies the items of one proposal to a working copy of the spec, collecting findings."""
 
     def __init__(
@@ -262,9 +181,8 @@ class _Checker(ExampleOps):
     ) -> None:
         """Prepare to apply items to `spec`, allocating from `register` (raised to `spec`'s IDs)."""
         register.observe(spec)
-        self.work = _Work(spec)
+        self.work = SpecWork(spec, spec_dir_name)
         self.register = register
-        self.spec_dir_name = spec_dir_name
         self.trigger_id = trigger_id
         self.trigger_text = trigger_text
         self.message_text = message_text
@@ -282,14 +200,6 @@ class _Checker(ExampleOps):
                 req_id=item.req_id,
             )
         )
-
-    def norm_path(self, path: str) -> str:
-        """A spec-dir relative POSIX path (tolerating a leading `specs/` or `./`)."""
-        p = PurePosixPath(path.strip().replace("\\", "/"))
-        parts = [x for x in p.parts if x not in (".", "")]
-        if len(parts) > 1 and parts[0] == self.spec_dir_name:
-            parts = parts[1:]
-        return "/".join(parts)
 
     def verify(self, item: ProposalItem, checked: CheckedItem) -> None:
         """Keep an explicit claim only if its quote is verbatim in a cited user message."""
@@ -314,31 +224,12 @@ class _Checker(ExampleOps):
             )
         return Provenance(kind=ProvenanceKind.INFERRED, reason=checked.reason)
 
-    def locked_ok(self, checked: CheckedItem, r: Requirement) -> bool:
-        """Apply the LOCKED rule to one requirement the item would change."""
-        if not r.locked or names_requirement(self.trigger_text, r.id):
-            return True
-        self.refuse(
-            checked,
-            "locked",
-            f"{r.id} is LOCKED and the user's message {self.trigger_id} does not name it; "
-            "leave it unchanged, or ask the user to name it",
-        )
-        return False
-
-    def target(self, checked: CheckedItem, path: str | None, title: str | None) -> Section | None:
-        """The section an item adds to or moves into."""
-        f = self.work.get(self.norm_path(path or ""))
-        if f is None:
-            self.refuse(checked, "unknown-file", f"no spec file {path!r}; add a section first")
-            return None
-        s = _find_section(f, title or "")
-        if s is None:
-            names = "; ".join(x.title for x in f.sections) or "none"
-            self.refuse(checked, "unknown-section", f"no section {title!r} in {f.path} ({names})")
-            return None
-        checked.file, checked.section = f.path, s.title
-        return s
+    def allocate(self, spec: Spec, path: str, title: str) -> str:
+        """A new requirement's ID: the section's prefix, the register's next number."""
+        prefix = section_prefix(spec, path, title, reserved=self.register.highest)
+        # The register observed the base spec and every ID added since came from it, so the spec
+        # holds no higher number: an empty spec spares `allocate` a scan of every requirement.
+        return self.register.allocate(prefix, Spec())
 
     def apply(self, index: int, item: ProposalItem, edit: Edit | None) -> CheckedItem:
         """Apply one item (with the user's edit, when given) and return it checked."""
@@ -364,126 +255,37 @@ class _Checker(ExampleOps):
             edit=edit.record if edit else None,
         )
         self.verify(item, checked)
-        handler = getattr(self, f"op_{item.op}")
-        handler(item, checked)
+
+        def locked_ok(r: Requirement) -> bool:
+            """The LOCKED rule: a LOCKED requirement changes only when the user named it."""
+            if not r.locked or names_requirement(self.trigger_text, r.id):
+                return True
+            self.refuse(
+                checked,
+                "locked",
+                f"{r.id} is LOCKED and the user's message {self.trigger_id} does not name it; "
+                "leave it unchanged, or ask the user to name it",
+            )
+            return False
+
+        try:
+            applied = self.work.apply(item, self.provenance(checked), self.allocate, locked_ok)
+        except EditError as exc:
+            _resolve(checked, exc.applied)
+            if not isinstance(exc, Forbidden):
+                self.refuse(checked, exc.code, str(exc))
+            return checked
+        _resolve(checked, applied)
         return checked
 
-    def op_add_requirement(self, item: ProposalItem, checked: CheckedItem) -> None:
-        """Append a new requirement with a code-allocated ID to its section."""
-        s = self.target(checked, item.file, item.section)
-        if s is None:
-            return
-        spec = self.work.spec()
-        prefix = section_prefix(spec, checked.file or "", s.title, reserved=self.register.highest)
-        # The register observed the base spec and every ID added since came from it, so the spec
-        # holds no higher number: an empty spec spares `allocate` a scan of every requirement.
-        checked.req_id = self.register.allocate(prefix, Spec())
-        checked.locked = bool(item.locked)
-        s.blocks.append(
-            Requirement(
-                id=checked.req_id,
-                text=(item.text or "").strip(),
-                locked=checked.locked,
-                provenance=self.provenance(checked),
-            )
-        )
-        checked.text = (item.text or "").strip()
 
-    def existing(self, checked: CheckedItem) -> tuple[SpecFile, Section, Requirement] | None:
-        """The requirement an item refers to, made writable; refuses unknown IDs."""
-        found = self.work.locate(checked.req_id or "")
-        if found is None:
-            self.refuse(checked, "unknown-requirement", f"no requirement {checked.req_id}")
-            return None
-        f, s, r = found
-        checked.file, checked.section, checked.old_text = f.path, s.title, r.text
-        checked.locked = r.locked
-        return found
-
-    def op_modify_requirement(self, item: ProposalItem, checked: CheckedItem) -> None:
-        """Change a requirement's text and/or LOCKED flag."""
-        found = self.existing(checked)
-        if found is None or not self.locked_ok(checked, found[2]):
-            return
-        r = found[2]
-        if item.text is not None:
-            r.text = item.text.strip()
-            r.provenance = self.provenance(checked)
-        if item.locked is not None:
-            r.locked = item.locked
-        checked.text, checked.locked = r.text, r.locked
-
-    def op_remove_requirement(self, item: ProposalItem, checked: CheckedItem) -> None:
-        """Remove a requirement (its ID stays retired)."""
-        found = self.existing(checked)
-        if found is None or not self.locked_ok(checked, found[2]):
-            return
-        _, s, r = found
-        s.blocks.remove(r)
-        checked.text = None
-
-    def op_move_requirement(self, item: ProposalItem, checked: CheckedItem) -> None:
-        """Move a requirement (ID and provenance kept) to the end of another section."""
-        found = self.existing(checked)
-        if found is None or not self.locked_ok(checked, found[2]):
-            return
-        _, source, r = found
-        checked.text = r.text
-        dest = self.target(checked, item.file, item.section)
-        if dest is None:
-            return
-        source.blocks.remove(r)
-        dest.blocks.append(r)
-
-    def op_add_section(self, item: ProposalItem, checked: CheckedItem) -> None:
-        """Add a `##` section at the end of a file, creating the file when it is new."""
-        path = self.norm_path(item.file or "")
-        checked.file = path
-        if not path.endswith(SPEC_SUFFIX) or path.startswith("/") or ".." in path.split("/"):
-            self.refuse(checked, "bad-file", f"{item.file!r} is not a spec file path like x.md")
-            return
-        f = self.work.get(path) or self.work.create(
-            path, (item.file_title or "").strip() or _title_from_path(path)
-        )
-        title = (item.section or "").strip()
-        if _find_section(f, title) is not None:
-            self.refuse(checked, "duplicate-section", f"{path} already has a section {title!r}")
-            return
-        f.sections.append(Section(title=title, level=2))
-        checked.section = title
-
-    def section(self, item: ProposalItem, checked: CheckedItem) -> tuple[SpecFile, Section] | None:
-        """The file and section an item names, or None after refusing it as unknown."""
-        f = self.work.get(self.norm_path(item.file or ""))
-        s = _find_section(f, item.section or "") if f is not None else None
-        if f is None or s is None:
-            self.refuse(checked, "unknown-section", f"no section {item.section!r} in {item.file}")
-            return None
-        return f, s
-
-    def op_rename_section(self, item: ProposalItem, checked: CheckedItem) -> None:
-        """Rename a section of a file."""
-        found = self.section(item, checked)
-        if found is None:
-            return
-        f, s = found
-        new = (item.new_title or "").strip()
-        if _find_section(f, new) is not None and new.casefold() != s.title.casefold():
-            self.refuse(checked, "duplicate-section", f"{f.path} already has a section {new!r}")
-            return
-        checked.file, checked.section, checked.new_title = f.path, s.title, new
-        s.title = new
-
-    def op_remove_section(self, item: ProposalItem, checked: CheckedItem) -> None:
-        """Remove a section with everything in it (LOCKED requirements must be named)."""
-        found = self.section(item, checked)
-        if found is None:
-            return
-        f, s = found
-        checked.file, checked.section = f.path, s.title
-        if all([self.locked_ok(checked, r) for r in s.requirements]):
-            checked.removed = {r.id: r.text for r in s.requirements}
-            f.sections.remove(s)
+def _resolve(checked: CheckedItem, applied: Applied | None) -> None:
+    """Copy what the edit resolved to (IDs, places, texts) onto the checked item."""
+    if applied is None:
+        return
+    checked.req_id, checked.file, checked.section = applied.req_id, applied.file, applied.section
+    checked.text, checked.old_text, checked.locked = applied.text, applied.old_text, applied.locked
+    checked.new_title, checked.removed = applied.new_title, applied.removed
 
 
 # -- the whole check ----------------------------------------------------------------------------

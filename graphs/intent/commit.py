@@ -9,7 +9,10 @@ other work, and refuses when a file changed on disk since the change was compute
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from charter.graphs.intent.check import REGISTER, CheckedItem, CheckResult
 from charter.specs import (
@@ -20,9 +23,27 @@ from charter.specs import (
     Provenance,
     ProvenanceKind,
     commit_spec_change,
+    kill_point,
     parse_bytes,
     render_file,
 )
+
+JOURNAL_NAME = "commit-journal.json"
+
+
+@dataclass(frozen=True)
+class CommitSettings:
+    """How spec commits are made: the journal file (None: none) and whether the user's git
+    hooks run (from `[git] run_hooks`)."""
+
+    journal: Path | None
+    run_hooks: bool
+
+
+def journal_file(state_dir: Path) -> Path:
+    """The commit journal of a workspace's private state dir."""
+    return state_dir / JOURNAL_NAME
+
 
 _KIND = {
     "add_requirement": ChangeKind.ADDED,
@@ -131,14 +152,25 @@ def transcript_files(root: Path, transcripts_dir: Path) -> list[str]:
     return sorted(rel(root, p) for p in transcripts_dir.glob("*.jsonl") if p.is_file())
 
 
-def commit_check(
+class CommitPlan(BaseModel):
+    """One spec commit, ready: the checked change (files, register) and its message."""
+
+    check: CheckResult
+    message: CommitMessage
+
+
+def commit_plan(
     root: Path,
     spec_dir: Path,
     transcripts_dir: Path,
-    check: CheckResult,
-    message: CommitMessage,
+    plan: CommitPlan,
+    settings: CommitSettings,
 ) -> str:
-    """Commit the checked change's files, the register and the ledger; return the sha."""
+    """Commit the plan's files, the register and the ledger; return the sha.
+
+    The one commit path of the intent graph (accept, confirm): journaled and hooked per
+    `settings`; the `done` kill point is after the commit, before the caller records it."""
+    check, message = plan.check, plan.message
     prefix = rel(root, spec_dir)
     files = {under(prefix, p): text.encode("utf-8") for p, text in check.files.items()}
     base: dict[str, bytes | None] = {
@@ -149,10 +181,14 @@ def commit_check(
         files[under(prefix, REGISTER)] = check.ids_toml.encode("utf-8")
         old = check.old_ids_toml
         base[under(prefix, REGISTER)] = old.encode("utf-8") if old is not None else None
-    return commit_spec_change(
+    sha = commit_spec_change(
         root,
         files=files,
         message=message,
         include_paths=transcript_files(root, transcripts_dir),
         base=base,
+        journal=settings.journal,
+        run_hooks=settings.run_hooks,
     )
+    kill_point("done")
+    return sha

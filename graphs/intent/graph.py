@@ -16,9 +16,7 @@ store it without an allow-list.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from langchain_core.messages import ToolMessage, messages_from_dict, messages_to_dict
 from langgraph.graph import END, START, StateGraph
@@ -27,179 +25,34 @@ from langgraph.types import interrupt
 
 from charter.agents import (
     ModelCallError,
-    ModelFactory,
     Proposal,
     SpecTools,
-    TokenCallback,
     run_scribe,
     scribe_messages,
     spec_overview,
 )
+from charter.graphs.intent.accept import plan_accept
 from charter.graphs.intent.check import (
     CheckResult,
     Edit,
-    changed_since,
     check_proposal,
     load_spec,
     read_spec_dir,
 )
-from charter.graphs.intent.commit import (
-    changes_of,
-    commit_check,
-    confirm_items,
-    confirm_text,
-    intents_of,
-    rel,
-    under,
+from charter.graphs.intent.commit import commit_plan, confirm_text, rel, under
+from charter.graphs.intent.review import ProposalView, item_line, source_line, unified_diff
+from charter.graphs.intent.state import (
+    CHECK_REPAIRS,
+    TurnContext,
+    TurnState,
+    committed_sha,
+    find_record,
+    locked_trigger,
+    next_proposal_id,
+    repair_text,
+    spec_text_for_prompt,
+    turn_message,
 )
-from charter.graphs.intent.view import ProposalView, item_line, source_line, unified_diff
-from charter.specs import CommitMessage, spec_log
-from charter.transcripts import Ledger, Record
-
-CHECK_REPAIRS = 1
-"""Rounds the scribe gets to fix a proposal that code refused."""
-
-
-class IntentError(Exception):
-    """A turn or review act was refused; the message is one sentence for the user."""
-
-
-@dataclass
-class TurnContext:
-    """What the nodes need that is not state: paths, the ledger, the model, the token callback."""
-
-    root: Path
-    spec_dir: Path
-    transcripts_dir: Path
-    ledger: Ledger
-    factory: ModelFactory
-    model_name: str
-    on_token: TokenCallback | None = None
-    model_ms: float = 0.0
-
-
-class TurnState(TypedDict, total=False):
-    """One turn's state; every value is JSON-able."""
-
-    session: str
-    message_id: str
-    extra: str | None
-    convo: list[dict[str, Any]] | None
-    result: dict[str, Any] | None
-    check: dict[str, Any] | None
-    repairs: int
-    repair: bool
-    view: dict[str, Any] | None
-    outcome: dict[str, Any] | None
-    decision: dict[str, Any] | None
-    commit: str | None
-    # extra commit trailers, e.g. [["Charter-Finding", "A-3f2c1a"]]
-    trailers: list[list[str]] | None
-
-
-def fresh_state(
-    session: str,
-    message_id: str,
-    extra: str | None = None,
-    trailers: list[tuple[str, str]] | None = None,
-) -> TurnState:
-    """The input of a new turn: every key reset, so nothing leaks from the previous turn."""
-    return TurnState(
-        trailers=[[key, value] for key, value in trailers or []],
-        session=session,
-        message_id=message_id,
-        extra=extra,
-        convo=None,
-        result=None,
-        check=None,
-        repairs=0,
-        repair=False,
-        view=None,
-        outcome=None,
-        decision=None,
-        commit=None,
-    )
-
-
-# -- helpers ------------------------------------------------------------------------------------
-
-
-def next_proposal_id(ledger: Ledger) -> str:
-    """The next workspace-unique proposal ID (`p-0001`), derived from every session's records."""
-    highest = 0
-    for info in ledger.sessions():
-        if not ledger.has_session(info.id):
-            continue
-        for record in ledger.records(info.id):
-            if record.proposal and record.proposal.startswith("p-"):
-                number = record.proposal[2:]
-                if number.isdigit():
-                    highest = max(highest, int(number))
-    return f"p-{highest + 1:04d}"
-
-
-def spec_text_for_prompt(files: dict[str, bytes]) -> str:
-    """The spec's Markdown files concatenated with their paths (only used when small)."""
-    parts = [
-        f"<file path={path!r}>\n{data.decode('utf-8', errors='replace')}</file>"
-        for path, data in sorted(files.items())
-        if path.endswith(".md")
-    ]
-    return "\n".join(parts) if parts else "(the spec is empty: no files yet)"
-
-
-def repair_text(check: CheckResult) -> str:
-    """The tool result that sends code's refusal back to the scribe."""
-    lines = ["Charter refused this proposal; nothing was changed. Problems:"]
-    lines += [f"- {f.message} ({f.location()})" for f in check.findings if f.severity == "ERROR"]
-    lines.append("Fix them and call propose_change again, or ask_user if you cannot.")
-    return "\n".join(lines)
-
-
-def locked_trigger(message: Record) -> str:
-    """The words that may name a LOCKED requirement: only a user's own message counts.
-
-    A turn started by Charter (e.g. `audit fix`) records an event whose text quotes a model's
-    finding; an ID named there is the auditor's word, not the user's explicit request.
-    """
-    return message.text if message.role == "user" else ""
-
-
-def _turn_message(ledger: Ledger, session: str, message_id: str) -> tuple[list[Record], Record]:
-    """The session's records before the turn's message, and the message itself."""
-    records = ledger.records(session)
-    for index, record in enumerate(records):
-        if record.id == message_id:
-            return records[:index], record
-    raise IntentError(f"message {message_id} is not in session {session}")
-
-
-def _find(
-    records: list[Record], kind: str, proposal: str, item: int | None = None
-) -> Record | None:
-    """A review record of `proposal` already in the ledger (for an accept that is re-run)."""
-    for record in records:
-        same = record.kind == kind and record.proposal == proposal
-        if same and (item is None or (record.data or {}).get("item") == item):
-            return record
-    return None
-
-
-def _committed(ctx: TurnContext, pid: str) -> str | None:
-    """The sha of a recent spec commit made for proposal `pid`, if there is one."""
-    for info in spec_log(ctx.root, ctx.spec_dir, limit=5):
-        if ("Charter-Proposal", pid) in [tuple(t) for t in info.trailers]:
-            return info.sha
-    return None
-
-
-def stale_message(pid: str, paths: list[str]) -> str:
-    """The refusal when the spec changed on disk between proposal and accept."""
-    return (
-        f"The spec changed on disk since {pid} was proposed ({', '.join(paths)}): "
-        "reject it and send your message again."
-    )
-
 
 # -- nodes --------------------------------------------------------------------------------------
 
@@ -216,7 +69,7 @@ def scribe_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
         call_id = (state["result"] or {}).get("call_id") or ""
         convo.append(ToolMessage(repair_text(check), tool_call_id=call_id))
     else:
-        history, message = _turn_message(ledger, state["session"], state["message_id"])
+        history, message = turn_message(ledger, state["session"], state["message_id"])
         convo = scribe_messages(
             history=history,
             message=message,
@@ -275,7 +128,7 @@ def check_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any
     if result.get("kind") != "proposal":
         return {"check": None}
     proposal = Proposal.model_validate(result["proposal"])
-    _, message = _turn_message(ctx.ledger, state["session"], state["message_id"])
+    _, message = turn_message(ctx.ledger, state["session"], state["message_id"])
     check = check_proposal(
         ctx.spec_dir,
         proposal,
@@ -352,45 +205,27 @@ def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
     ctx = runtime.context
     ledger = ctx.ledger
     view = ProposalView.model_validate(state["view"])
-    check = CheckResult.model_validate(state["check"])
     pid, session = view.id, view.session
     records = ledger.records(session)
-    if _find(records, "accept", pid) is not None:  # re-run after a crash: committed already?
-        done = _committed(ctx, pid)
+    if find_record(records, "accept", pid) is not None:  # re-run after a crash: committed already?
+        done = committed_sha(ctx.root, ctx.spec_dir, pid)
         if done is not None:
             return {"commit": done}
-    stale = changed_since(ctx.spec_dir, check.base)
-    if stale:
-        raise IntentError(stale_message(pid, stale))
+    decision = state.get("decision") or {}
     edits: dict[int, Edit] = {}
-    for key, text in ((state.get("decision") or {}).get("edits") or {}).items():
+    for key, text in (decision.get("edits") or {}).items():
         index = int(key)
-        found = _find(records, "edit", pid, index)
+        found = find_record(records, "edit", pid, index)
         if found is None:
             found = ledger.append(
                 session, "user", text, kind="edit", proposal=pid, data={"item": index}
             )
         edits[index] = Edit(record=found.id, text=found.text)
-    if edits:
-        result = state.get("result") or {}
-        _, message = _turn_message(ledger, session, view.message_id)
-        check = check_proposal(
-            ctx.spec_dir,
-            Proposal.model_validate(result["proposal"]),
-            trigger_id=message.id,
-            trigger_text=locked_trigger(message),
-            message_text=ledger.user_text,
-            edits=edits,
-        )
-        if check.refused:
-            raise IntentError(
-                "Your edits make the spec invalid: "
-                + "; ".join(f.message for f in check.findings if f.severity == "ERROR")
-            )
-    confirm = [int(i) for i in (state.get("decision") or {}).get("confirm") or []]
+    confirm = [int(i) for i in decision.get("confirm") or []]
+    note = decision.get("note") or None
+    confirm_record = None
     if confirm:  # one record for every confirmed item, cited by each of them
-        note = (state.get("decision") or {}).get("note") or None
-        found = _find(records, "confirm", pid)
+        found = find_record(records, "confirm", pid)
         if found is None:
             found = ledger.append(
                 session,
@@ -400,23 +235,26 @@ def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
                 proposal=pid,
                 data={"items": confirm},
             )
-        try:
-            check = confirm_items(check, confirm, found.id, note)
-        except ValueError as exc:
-            raise IntentError(f"Cannot confirm: {exc}") from None
-    if _find(records, "accept", pid) is None:
-        ledger.append(session, "event", f"accepted {pid}", kind="accept", proposal=pid)
-    message = CommitMessage(
-        subject=view.summary,
-        intents=intents_of(view.message_id, check.items, ledger.user_text),
-        changes=changes_of(check.items),
-        session=session,
-        proposal=pid,
-        model=view.model or ctx.model_name,
+        confirm_record = found.id
+    _, message = turn_message(ledger, session, view.message_id)
+    plan = plan_accept(
+        ctx.spec_dir,
+        view=view,
+        proposal=Proposal.model_validate((state.get("result") or {})["proposal"]),
+        check=CheckResult.model_validate(state["check"]),
+        trigger_text=locked_trigger(message),
+        edits=edits,
+        confirm=confirm,
+        confirm_record=confirm_record,
+        note=note,
+        message_text=ledger.user_text,
+        model=ctx.model_name,
         trailers=[(key, value) for key, value in state.get("trailers") or []],
     )
-    sha = commit_check(ctx.root, ctx.spec_dir, ctx.transcripts_dir, check, message)
-    return {"commit": sha, "check": check.model_dump(mode="json")}
+    if find_record(records, "accept", pid) is None:
+        ledger.append(session, "event", f"accepted {pid}", kind="accept", proposal=pid)
+    sha = commit_plan(ctx.root, ctx.spec_dir, ctx.transcripts_dir, plan, ctx.commit)
+    return {"commit": sha, "check": plan.check.model_dump(mode="json")}
 
 
 def reject_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:

@@ -1,169 +1,55 @@
-"""The session runner: the API the CLI and the TUI drive (say, pending, accept, reject, confirm).
+"""The intent session: the API the CLI and the TUI drive (say, pending, accept, reject, confirm).
 
-Every method blocks (the TUI runs them in thread workers) and holds one lock, so one writer at a
-time goes through an `IntentSession`. The user's words are appended to the ledger (fsynced)
-before anything else happens with them. The graph's checkpoints live in `checkpoints.db` with
-the session ID as thread ID, so a proposal awaiting review survives a crash or a quit: a new
-`IntentSession` finds it with `pending()` and can accept it.
+Built on `runner.SessionRunner` (ledger, checkpointed graph, recovery, hand edits). The user's
+words are appended to the ledger (fsynced) before anything else happens with them. A proposal
+awaiting review survives a crash or a quit: a new `IntentSession` finds it with `pending()`.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
-from charter.agents import ModelFactory, Proposal, TokenCallback, render_prompt
-from charter.graphs.intent.check import (
-    CheckResult,
-    Edit,
-    changed_since,
-    check_proposal,
-    load_spec,
-    parse_spec_text,
-    read_spec_dir,
+from charter.agents import Proposal, TokenCallback, render_prompt
+from charter.graphs.intent.accept import (
+    AcceptRequest,
+    accept_request,
+    one_line_or_fail,
+    placeholder,
+    plan_accept,
+    plan_confirm,
 )
-from charter.graphs.intent.commit import commit_check, confirm_items, confirm_text, rel
-from charter.graphs.intent.graph import (
-    IntentError,
-    TurnContext,
-    build_graph,
-    fresh_state,
-    locked_trigger,
-    stale_message,
+from charter.graphs.intent.check import CheckResult, Edit, read_spec_dir
+from charter.graphs.intent.commit import (
+    commit_plan,
+    confirm_text,
+    rel,
 )
-from charter.graphs.intent.view import (
+from charter.graphs.intent.review import (
     AcceptedProposal,
     PendingProposal,
     ProposalView,
     TurnOutcome,
     unified_diff,
 )
-from charter.specs import (
-    Change,
-    ChangeKind,
-    CommitMessage,
-    Intent,
-    Provenance,
-    ProvenanceKind,
-    Severity,
-    render_file,
-    validate,
+from charter.graphs.intent.runner import SessionRunner
+from charter.graphs.intent.state import (
+    IntentError,
+    fresh_state,
+    locked_trigger,
 )
-from charter.transcripts import Ledger, Record
-
-EDITABLE_OPS = ("add_requirement", "modify_requirement")
-_PLACEHOLDER_BASE = 90_000_000  # message numbers no real ledger reaches, for dry-run edits
+from charter.transcripts import Record
 
 
 class NothingPending(IntentError):
     """There is no proposal waiting for review in the current session."""
 
 
-def _one_line_or_fail(text: str, what: str) -> str:
-    """Refuse text that cannot be quoted on a provenance line (empty or multi-line)."""
-    if not text.strip():
-        raise ValueError(f"the {what} is empty")
-    if "\n" in text or "\r" in text:
-        raise ValueError(f"the {what} must be one line (it is quoted on the provenance line)")
-    return text
-
-
-class IntentSession:
+class IntentSession(SessionRunner):
     """Runs intent turns and review acts for one workspace (the current ledger session)."""
-
-    def __init__(
-        self,
-        workspace_root: Path,
-        spec_dir: Path,
-        transcripts_dir: Path,
-        state_dir: Path,
-        checkpoints_db: Path,
-        factory: ModelFactory,
-        model_name: str,
-        *,
-        index_db: Path | None = None,
-        builds_dir: Path | None = None,
-    ) -> None:
-        """Open the ledger and the checkpointer; nothing is sent to a model yet."""
-        self.root = Path(workspace_root)
-        self.spec_dir = Path(spec_dir)
-        self.transcripts_dir = Path(transcripts_dir)
-        self.state_dir = Path(state_dir)
-        self.builds_dir = builds_dir or self.state_dir / "builds"
-        self.factory = factory
-        self.model_name = model_name
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.ledger = Ledger(
-            self.transcripts_dir,
-            index_db if index_db is not None else self.state_dir / "state.db",
-            state_dir=self.state_dir,
-        )
-        self._conn = sqlite3.connect(str(checkpoints_db), check_same_thread=False)
-        # WAL (set by the saver) with NORMAL sync survives a killed process; the ledger, not the
-        # checkpoint, is the fsynced record of what was said and proposed.
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._saver = SqliteSaver(self._conn)
-        self._graph = build_graph().compile(checkpointer=self._saver)
-        self._lock = threading.RLock()
-
-    # -- plumbing ----------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Release the checkpoint database and the ledger index."""
-        with self._lock:
-            self.ledger.close()
-            self._conn.close()
-
-    def __enter__(self) -> IntentSession:
-        """Use as a context manager."""
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        """Close on leaving the block."""
-        self.close()
-
-    @property
-    def session(self) -> str:
-        """The current ledger session (also the graph's thread ID)."""
-        return self.ledger.current_session()
-
-    def _config(self, session: str) -> dict[str, Any]:
-        """The graph config for a session's thread."""
-        return {"configurable": {"thread_id": session}}
-
-    def _context(self, on_token: TokenCallback | None = None) -> TurnContext:
-        """The nodes' run context."""
-        return TurnContext(
-            root=self.root,
-            spec_dir=self.spec_dir,
-            transcripts_dir=self.transcripts_dir,
-            ledger=self.ledger,
-            factory=self.factory,
-            model_name=self.model_name,
-            on_token=on_token,
-        )
-
-    def _run(self, value: Any, session: str, ctx: TurnContext) -> dict[str, Any]:
-        """Invoke the graph durably (each step checkpointed before the next)."""
-        return self._graph.invoke(value, self._config(session), context=ctx, durability="sync")
-
-    def _snapshot(self, session: str) -> tuple[dict[str, Any] | None, str]:
-        """The pending proposal's view dict and its state: `review`, `commit` or `none`."""
-        snap = self._graph.get_state(self._config(session))
-        for intr in snap.interrupts:
-            value = intr.value
-            if isinstance(value, dict) and "proposal" in value:
-                return value["proposal"], "review"
-        if snap.next == ("commit",):
-            return snap.values.get("view"), "commit"
-        return None, "none"
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -174,6 +60,7 @@ class IntentSession:
         with self._lock:
             started = time.perf_counter()
             self.factory.chat("scribe")  # a missing model setting fails before anything is kept
+            self._before_turn()
             session = self.session
             record = self.ledger.append(session, "user", text)
             return self._turn(session, record, None, on_token, started)
@@ -190,6 +77,7 @@ class IntentSession:
             if question is None:
                 raise IntentError(f"No builder question {qid}: see the build's questions.md.")
             self.factory.chat("scribe")
+            self._before_turn()
             session = self.session
             record = self.ledger.append(
                 session, "user", text, kind="answer", question=qid, build=question.build
@@ -223,6 +111,7 @@ class IntentSession:
         with self._lock:
             started = time.perf_counter()
             self.factory.chat("scribe")
+            self._before_turn()
             session = self.session
             record = self.ledger.append(session, "event", text, kind=kind, data=data)
             return self._turn(session, record, extra, on_token, started, trailers)
@@ -244,6 +133,13 @@ class IntentSession:
                 Command(resume={"action": "supersede", "by": record.id}), session, self._context()
             )
             superseded = view["id"]
+        elif view is not None and where == "commit":  # an accept that never landed
+            decision = {"action": "supersede", "by": record.id}
+            self._graph.update_state(
+                self._config(session), {"decision": decision}, as_node="review"
+            )
+            self._run(None, session, self._context())
+            superseded = view["id"]
         ctx = self._context(on_token)
         out = self._run(fresh_state(session, record.id, extra, trailers), session, ctx)
         outcome = TurnOutcome.model_validate(out["outcome"])
@@ -257,13 +153,15 @@ class IntentSession:
     def pending(self) -> PendingProposal | None:
         """The proposal waiting for review in the current session, if any."""
         with self._lock:
-            view, _ = self._snapshot(self.session)
-            return PendingProposal.model_validate(view) if view is not None else None
+            view, where = self._snapshot(self.session)
+            if view is None or where == "landed":
+                return None
+            return PendingProposal.model_validate(view)
 
     def _require_pending(self, session: str) -> tuple[dict[str, Any], str]:
         """The pending proposal or NothingPending."""
         view, where = self._snapshot(session)
-        if view is None:
+        if view is None or where == "landed":
             raise NothingPending(f"Nothing is pending review in session {session}.")
         return view, where
 
@@ -292,20 +190,51 @@ class IntentSession:
         """Accept with the user's edits and confirmations (see `accept`, `accept_edited`): ONE
         commit; returns it with the proposal as committed."""
         with self._lock:
+            self.recover()
             session = self.session
             view, where = self._require_pending(session)
             ctx = self._context()
             if where == "commit":  # an accept was interrupted: finish it
                 return self._accepted(self._run(None, session, ctx))
             state = self._graph.get_state(self._config(session)).values
-            pid = view["id"]
-            stale = changed_since(self.spec_dir, state["check"]["base"])
-            if stale:
-                raise IntentError(stale_message(pid, stale))
-            changed = self._dry_run_edits(view, state, edits or {})
-            confirmed = self._dry_run_confirm(view, state, confirm, note, changed)
-            decision = {"action": "accept", "edits": changed, "confirm": confirmed, "note": note}
+            request = self._dry_run(ProposalView.model_validate(view), state, edits, confirm, note)
+            decision = {
+                "action": "accept",
+                "edits": {str(i): text for i, text in request.edits.items()},
+                "confirm": request.confirm,
+                "note": request.note,
+            }
             return self._accepted(self._run(Command(resume=decision), session, ctx))
+
+    def _dry_run(
+        self,
+        view: ProposalView,
+        state: dict[str, Any],
+        edits: Mapping[int, str] | None,
+        confirm: Sequence[int],
+        note: str | None,
+    ) -> AcceptRequest:
+        """The accept check with placeholder records, before anything is recorded: the same
+        `plan_accept` the commit node runs with the real ones."""
+        request = accept_request(view, edits or {}, confirm, note)
+        words = {placeholder(i): text for i, text in request.edits.items()}
+        if request.confirm:
+            words[placeholder()] = request.note or confirm_text(view.id, request.confirm)
+        message = self.ledger.get(view.message_id)
+        plan_accept(
+            self.spec_dir,
+            view=view,
+            proposal=Proposal.model_validate(state["result"]["proposal"]),
+            check=CheckResult.model_validate(state["check"]),
+            trigger_text=locked_trigger(message) if message else "",
+            edits={i: Edit(record=placeholder(i), text=t) for i, t in request.edits.items()},
+            confirm=request.confirm,
+            confirm_record=placeholder(),
+            note=request.note,
+            message_text=lambda m: words.get(m) or self.ledger.user_text(m),
+            model=self.model_name,
+        )
+        return request
 
     def _accepted(self, out: dict[str, Any]) -> AcceptedProposal:
         """The commit and the proposal as committed, from the graph's final state."""
@@ -320,86 +249,10 @@ class IntentSession:
         )
         return AcceptedProposal(commit=str(out["commit"]), proposal=committed)
 
-    def _dry_run_confirm(
-        self,
-        view: dict[str, Any],
-        state: dict[str, Any],
-        confirm: Sequence[int],
-        note: str | None,
-        edits: Mapping[str, str],
-    ) -> list[int]:
-        """Check confirmations before anything is recorded; return the sorted item indexes."""
-        indexes = sorted({int(i) for i in confirm})
-        if not indexes:
-            return []
-        if note is not None:
-            _one_line_or_fail(note, "note")
-        edited = [i for i in indexes if str(i) in edits]
-        if edited:
-            raise ValueError(f"item {edited[0]} is edited: your text is explicit already")
-        placeholder = f"m-{_PLACEHOLDER_BASE}"
-        check = CheckResult.model_validate(state["check"])
-        try:
-            dry = confirm_items(check, indexes, placeholder, note)
-        except ValueError as exc:
-            raise IntentError(f"Cannot confirm: {exc} ({view['id']})") from None
-        files = read_spec_dir(self.spec_dir)
-        files.update({path: text.encode("utf-8") for path, text in dry.files.items()})
-        text = note or confirm_text(view["id"], indexes)
-
-        def lookup(msg_id: str) -> str | None:
-            """Ledger text, or the not-yet-recorded confirmation under its placeholder ID."""
-            return text if msg_id == placeholder else self.ledger.user_text(msg_id)
-
-        ids = {item.req_id for item in dry.items if item.index in indexes}
-        errors = [
-            f
-            for f in validate(load_spec(files), message_text=lookup)
-            if f.severity is Severity.ERROR and f.req_id in ids
-        ]
-        if errors:
-            raise IntentError("; ".join(f"{f.location()} {f.message}" for f in errors))
-        return indexes
-
-    def _dry_run_edits(
-        self, view: dict[str, Any], state: dict[str, Any], edits: Mapping[int, str]
-    ) -> dict[str, str]:
-        """Check edits before anything is recorded; return the real ones (index → text)."""
-        items = {item["index"]: item for item in view["items"]}
-        changed: dict[str, str] = {}
-        for index, text in edits.items():
-            item = items.get(int(index))
-            if item is None:
-                raise ValueError(f"{view['id']} has no item {index}")
-            if item["op"] not in EDITABLE_OPS:
-                raise ValueError(f"item {index} ({item['op']}) has no requirement text to edit")
-            _one_line_or_fail(text, f"edited text of item {index}")
-            if text != item.get("text"):
-                changed[str(int(index))] = text
-        if not changed:
-            return changed
-        placeholders = {f"m-{_PLACEHOLDER_BASE + int(i)}": text for i, text in changed.items()}
-        dry = {
-            int(i): Edit(record=f"m-{_PLACEHOLDER_BASE + int(i)}", text=text)
-            for i, text in changed.items()
-        }
-        message = self.ledger.get(view["message_id"])
-        check = check_proposal(
-            self.spec_dir,
-            Proposal.model_validate(state["result"]["proposal"]),
-            trigger_id=view["message_id"],
-            trigger_text=locked_trigger(message) if message else "",
-            message_text=lambda m: placeholders.get(m) or self.ledger.user_text(m),
-            edits=dry,
-        )
-        if check.refused:
-            problems = "; ".join(f.message for f in check.findings if f.severity == "ERROR")
-            raise IntentError(f"Your edits would make the spec invalid: {problems}")
-        return changed
-
     def reject(self, reason: str | None = None) -> None:
         """Reject the pending proposal; a reason is recorded verbatim for the next turn."""
         with self._lock:
+            self.recover()
             session = self.session
             _, where = self._require_pending(session)
             decision = {"action": "reject", "reason": reason or None}
@@ -417,95 +270,38 @@ class IntentSession:
         """Promote an inferred requirement to confirmed: a ledger record and ONE commit."""
         with self._lock:
             if note is not None:
-                _one_line_or_fail(note, "note")
+                one_line_or_fail(note, "note")
+            self.recover()
             files = read_spec_dir(self.spec_dir)
-            spec = load_spec(files)
-            found = spec.find(req_id)
-            if found is None:
-                raise IntentError(f"No requirement {req_id} in the spec.")
-            f, _, req = found
-            if req.provenance is None or req.provenance.kind is not ProvenanceKind.INFERRED:
-                kind = req.provenance.kind.value if req.provenance else "without provenance"
-                raise IntentError(f"{req_id} is {kind}, not inferred: nothing to confirm.")
             session = self.session
             text = note if note is not None else f"confirmed {req_id}"
-            placeholder = f"m-{_PLACEHOLDER_BASE}"
-            new_text = self._confirmed_file(f, req_id, placeholder, note)
-            self._validate_file(spec, f.path, req_id, new_text, {placeholder: text})
-            record = self.ledger.append(
-                session, "user", text, kind="confirm", data={"requirement": req_id}
+            common = {"text": text, "note": note, "session": session}
+            plan_confirm(
+                files, req_id, record=placeholder(), message_text=self.ledger.user_text, **common
             )
-            new_text = self._confirmed_file(f, req_id, record.id, note)
-            check = CheckResult(
-                files={f.path: new_text},
-                old_files={f.path: files[f.path].decode("utf-8")},
+            record = self._confirm_record(session, req_id, text)
+            plan = plan_confirm(
+                files, req_id, record=record.id, message_text=self.ledger.user_text, **common
             )
-            message = CommitMessage(
-                subject=f"confirm {req_id}",
-                intents=[Intent(id=record.id, text=text)],
-                changes=[
-                    Change(
-                        kind=ChangeKind.CONFIRMED,
-                        req_id=req_id,
-                        provenance="confirmed",
-                        text=req.text,
-                    )
-                ],
-                session=session,
+            return commit_plan(
+                self.root, self.spec_dir, self.transcripts_dir, plan, self.commit_settings
             )
-            return commit_check(self.root, self.spec_dir, self.transcripts_dir, check, message)
 
-    def _confirmed_file(self, f: Any, req_id: str, msg_id: str, note: str | None) -> str:
-        """The file's text with `req_id`'s provenance set to confirmed (citing `msg_id`)."""
-        copy = f.model_copy(deep=True)
-        for section in copy.sections:
-            for r in section.requirements:
-                if r.id == req_id:
-                    r.provenance = Provenance(
-                        kind=ProvenanceKind.CONFIRMED, messages=[msg_id], quote=note
-                    )
-        return render_file(copy)
-
-    def _validate_file(
-        self, spec: Any, path: str, req_id: str, text: str, extra_messages: dict[str, str]
-    ) -> None:
-        """Refuse a confirm whose result would not validate."""
-        parsed, findings = parse_spec_text(path, text)
-        files = [parsed if x.path == path else x for x in spec.files]
-
-        def lookup(msg_id: str) -> str | None:
-            """Ledger text, or the not-yet-recorded note under its placeholder ID."""
-            return extra_messages.get(msg_id) or self.ledger.user_text(msg_id)
-
-        findings += [
-            x for x in validate(type(spec)(files=files), message_text=lookup) if x.file == path
-        ]
-        errors = [x for x in findings if x.severity is Severity.ERROR and x.req_id == req_id]
-        if errors:
-            raise IntentError("; ".join(f"{x.location()} {x.message}" for x in errors))
-
-    # -- sessions ----------------------------------------------------------------------------
-
-    def new_session(self) -> str:
-        """Start a new ledger session and make it current."""
-        with self._lock:
-            return self.ledger.new_session()
-
-    def switch_session(self, session: str) -> None:
-        """Make an existing session current."""
-        with self._lock:
-            self.ledger.switch_session(session)
-
-    def sessions(self) -> list[Any]:
-        """Every session (SessionInfo), oldest first."""
-        with self._lock:
-            return self.ledger.sessions()
-
-    def records(self, session: str | None = None) -> list[Record]:
-        """A session's ledger records (default: the current one)."""
-        with self._lock:
-            target = session or self.session
-            return self.ledger.records(target) if self.ledger.has_session(target) else []
+    def _confirm_record(self, session: str, req_id: str, text: str) -> Record:
+        """The ledger record of a confirm: a new one, or the last record when it is the same
+        confirm whose commit never landed (a killed `confirm` run again), so none is doubled."""
+        records = self.ledger.records(session) if self.ledger.has_session(session) else []
+        last = records[-1] if records else None
+        if (
+            last is not None
+            and last.kind == "confirm"
+            and (last.data or {}).get("requirement") == req_id
+            and last.text == text
+        ):
+            return last
+        return self.ledger.append(
+            session, "user", text, kind="confirm", data={"requirement": req_id}
+        )
 
 
 __all__ = ["IntentError", "IntentSession", "NothingPending", "ProposalView"]

@@ -1,9 +1,18 @@
 """Git for the spec: the one place Charter runs git on the user's repository (`repo`), sets one up
-and asks where it stands (`probe`), writes spec commits (`message`, `commit`) and reads the spec
-history back (`log`). Other packages use `charter.specs`' surface."""
+and asks where it stands (`probe`), writes spec commits (`message`, `commit`, `journal`, `hooks`,
+`merge`), writes a build's tree to a new branch (`export`) and reads the spec history back
+(`log`). Other packages use `charter.specs`' surface."""
 
-from charter.specs.git.commit import HeadMovedError, NothingToCommitError, commit_spec_change
+from charter.specs.git.commit import (
+    HeadMovedError,
+    NothingToCommitError,
+    commit_spec_change,
+    unstage_paths,
+)
 from charter.specs.git.export import BranchExistsError, ancestor_of, commit_to_new_branch
+from charter.specs.git.hooks import HookRefusedError
+from charter.specs.git.journal import STEPS as JOURNAL_STEPS
+from charter.specs.git.journal import kill_point, replay_journal
 from charter.specs.git.log import (
     CommitDetail,
     CommitInfo,
@@ -16,6 +25,7 @@ from charter.specs.git.log import (
     spec_log,
     spec_tree_at,
 )
+from charter.specs.git.merge import merge_text
 from charter.specs.git.message import (
     Change,
     ChangeKind,
@@ -36,6 +46,7 @@ from charter.specs.git.probe import (
 from charter.specs.git.repo import GitIdentityError, HistoryError
 
 __all__ = [
+    "JOURNAL_STEPS",
     "BranchExistsError",
     "Change",
     "ChangeKind",
@@ -46,6 +57,7 @@ __all__ = [
     "HeadInfo",
     "HeadMovedError",
     "HistoryError",
+    "HookRefusedError",
     "Intent",
     "NothingToCommitError",
     "RepoProbe",
@@ -57,14 +69,18 @@ __all__ = [
     "ensure_identity",
     "head_commit",
     "init_repo",
+    "kill_point",
+    "merge_text",
     "parse_intents",
     "parse_trailers",
     "probe_repo",
     "render_commit_message",
+    "replay_journal",
     "repo_head",
     "requirement_history",
     "show_commit",
     "spec_files_at",
     "spec_log",
     "spec_tree_at",
+    "unstage_paths",
 ]

@@ -21,8 +21,18 @@ import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from charter.specs.git.hooks import run_commit_hooks
+from charter.specs.git.journal import (
+    JournalEntry,
+    clear,
+    digest,
+    encode,
+    kill_point,
+    write_entry,
+)
 from charter.specs.git.message import (
     CommitMessage,
     clean_subject,
@@ -37,8 +47,6 @@ from charter.specs.git.repo import (
     open_repo,
 )
 
-# One record of `git log -z` in NUL-separated fields; nothing in a commit can contain NUL.
-_LOG_FIELDS = ("%H", "%h", "%an", "%ae", "%aI", "%B", "%(trailers:only,unfold)")
 _INDEX_RETRY_SECONDS = 3.0
 _SCRATCH_COPY_LIMIT = 8 * 1024 * 1024  # bytes of on-disk files worth copying into memory
 _SCRATCH_SLACK = 4 * 1024 * 1024  # free bytes a tmpfs keeps beyond the scratch's own needs
@@ -61,6 +69,8 @@ def commit_spec_change(
     delete: Sequence[str] = (),
     expected_head: str | None = None,
     base: Mapping[str, bytes | None] | None = None,
+    journal: Path | None = None,
+    run_hooks: bool = False,
 ) -> str:
     """Commit exactly `files` (new contents), `delete` and the on-disk `include_paths`, at once.
 
@@ -70,6 +80,11 @@ def commit_spec_change(
     absent); if the working tree differs (a hand edit made meanwhile) nothing is committed and
     nothing is overwritten. Returns the new commit's sha. Other staged or unstaged work of the
     user is left as it was; the committed paths end up clean in the working tree and the index.
+
+    `journal`, when given, is the commit journal file (`specs.git.journal`): the steps are
+    recorded there so a killed process leaves a state `replay_journal` can finish or drop.
+    `run_hooks` runs the repository's `pre-commit` and `commit-msg` hooks first (a refusal
+    raises `HookRefusedError`; nothing is committed).
     """
     with open_repo(repo_root) as repo:
         repo.check_writable_state()
@@ -93,11 +108,43 @@ def commit_spec_change(
                 raise HistoryError(f"{repo.rel(p)} does not exist; nothing was committed")
         _check_base(repo, base or {})
         sample = repo.loose_sample()
-        commit = _make_commit(repo, head, head_tree, written, removed, included, message, ident)
+        entry = JournalEntry(
+            step="intent",
+            old_head=head,
+            written={p: encode(data) for p, data in written.items()},
+            base={p: digest(_read(repo.top / p)) for p in [*written, *removed]},
+            removed=list(removed),
+            paths=list(everything),
+        )
+        plan = _CommitPlan(head, head_tree, written, removed, included, message, ident)
+        commit = _make_commit(repo, plan, entry, journal, run_hooks)
+        kill_point("ref")
         _write_worktree(repo, written, removed)
-        _reset_index(repo, commit, everything)
+        kill_point("worktree")
+        reset_index(repo, commit, everything)
+        kill_point("index")
+        if journal is not None:
+            clear(journal)
         _auto_gc(repo, sample)
         return commit
+
+
+def _read(path: Path) -> bytes | None:
+    """A file's bytes, or None when it is absent."""
+    return path.read_bytes() if path.is_file() else None
+
+
+@dataclass(frozen=True)
+class _CommitPlan:
+    """What one commit is made of: the parent, the files, the message and the identity."""
+
+    head: str | None
+    head_tree: str | None
+    written: Mapping[str, bytes]
+    removed: Sequence[str]
+    included: Sequence[str]
+    message: CommitMessage
+    ident: Mapping[str, str]
 
 
 def _check_base(repo: GitRepo, base: Mapping[str, bytes | None]) -> None:
@@ -114,13 +161,10 @@ def _check_base(repo: GitRepo, base: Mapping[str, bytes | None]) -> None:
 
 def _make_commit(
     repo: GitRepo,
-    head: str | None,
-    head_tree: str | None,
-    written: Mapping[str, bytes],
-    removed: Sequence[str],
-    included: Sequence[str],
-    message: CommitMessage,
-    ident: Mapping[str, str],
+    plan: _CommitPlan,
+    entry: JournalEntry,
+    journal: Path | None,
+    run_hooks: bool,
 ) -> str:
     """Build the tree in a temporary index, commit it, and move the branch by compare-and-swap.
 
@@ -128,8 +172,11 @@ def _make_commit(
     tree that holds exactly the paths to commit (`_stage`), so git applies its filters and
     attributes as it would at the real paths. With `core.filemode=false` a path keeps the mode
     it has in HEAD (e.g. an executable bit) and a new one is a plain file, whatever the scratch
-    file's mode; a path absent from the scratch tree (a delete) leaves the index.
+    file's mode; a path absent from the scratch tree (a delete) leaves the index. The user's
+    hooks run against that index; the journal records each step before the next one.
     """
+    head, written, included = plan.head, plan.written, plan.included
+    message_bytes = encode_text(render_commit_message(plan.message))
     parent = _scratch_parent(repo, written, included)
     with tempfile.TemporaryDirectory(prefix="charter-commit-", dir=parent) as tmp:
         scratch = Path(tmp) / "tree"
@@ -142,18 +189,27 @@ def _make_commit(
             *("update-index", "--add", "--remove", "--replace", "-z", "--stdin"),
             env={**env, "GIT_DIR": str(repo.git_dir), "GIT_WORK_TREE": str(scratch)},
             cwd=scratch,  # the names as the scratch files were created under (`fsencode`)
-            data=b"".join(os.fsencode(p) + b"\0" for p in [*written, *included, *removed]),
+            data=b"".join(os.fsencode(p) + b"\0" for p in [*written, *included, *plan.removed]),
         )
         tree = repo.text("write-tree", env=env)
-    if head and tree == head_tree:
-        raise NothingToCommitError("the change leaves the spec as it is; nothing to commit")
+        if head and tree == plan.head_tree:
+            raise NothingToCommitError("the change leaves the spec as it is; nothing to commit")
+        if run_hooks:
+            message_bytes = run_commit_hooks(repo, message_bytes, env)
+    if journal is not None:
+        write_entry(journal, entry)
+    kill_point("intent")
     parents = ["-p", head] if head else []
-    message_bytes = encode_text(render_commit_message(message))
-    commit = repo.text("commit-tree", tree, *parents, env=ident, data=message_bytes)
-    reflog = f"commit{'' if head else ' (initial)'}: {clean_subject(message.subject)}"
+    commit = repo.text("commit-tree", tree, *parents, env=plan.ident, data=message_bytes)
+    if journal is not None:
+        write_entry(journal, entry.model_copy(update={"step": "objects", "commit": commit}))
+    kill_point("objects")
+    reflog = f"commit{'' if head else ' (initial)'}: {clean_subject(plan.message.subject)}"
     try:
         repo.run("update-ref", "-m", reflog, "HEAD", commit, head or "")
     except HistoryError as exc:
+        if journal is not None:
+            clear(journal)
         raise HeadMovedError(
             f"the branch moved while Charter was committing ({exc}); nothing was committed"
         ) from exc
@@ -245,24 +301,28 @@ def _auto_gc(repo: GitRepo, before: int) -> None:
 def _write_worktree(repo: GitRepo, written: Mapping[str, bytes], removed: Sequence[str]) -> None:
     """Put the committed contents in the working tree (atomically per file)."""
     for rel, data in written.items():
-        target = repo.top / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            if target.exists():
-                os.chmod(tmp, target.stat().st_mode & 0o7777)
-            else:
-                os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_file(repo.top / rel, data)
     for rel in removed:
         with contextlib.suppress(FileNotFoundError):
             (repo.top / rel).unlink()
+
+
+def write_file(target: Path, data: bytes) -> None:
+    """Replace one work-tree file atomically, keeping its mode (a new one gets the umask's)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def _umask() -> int:
@@ -272,7 +332,7 @@ def _umask() -> int:
     return mask
 
 
-def _reset_index(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
+def reset_index(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
     """Make the real index match the new HEAD for exactly `paths`, waiting out a busy index."""
     deadline = time.monotonic() + _INDEX_RETRY_SECONDS
     while True:
@@ -286,3 +346,17 @@ def _reset_index(repo: GitRepo, commit: str, paths: Sequence[str]) -> None:
                     f"run git reset -q -- {' '.join(repo.rel(p) for p in paths)}"
                 ) from exc
             time.sleep(0.1)
+
+
+def unstage_paths(repo_root: Path, paths: Sequence[str]) -> None:
+    """Make the index entries of `paths` (root-relative) match HEAD again, as `git stash` does;
+    on an unborn branch they leave the index."""
+    if not paths:
+        return
+    with open_repo(repo_root) as repo:
+        top = [repo.path(p) for p in paths]
+        head = repo.head()
+        if head is not None:
+            reset_index(repo, head, top)
+        else:
+            repo.run("rm", "-q", "--cached", "--ignore-unmatch", "--", *top)

@@ -52,6 +52,9 @@ class CommitMessage(BaseModel):
     """Everything a spec commit message says; `render_commit_message` lays it out (DESIGN §6)."""
 
     subject: str = Field(description="one line; whitespace collapsed, `spec: ` added, ≤72 chars")
+    note: str | None = Field(
+        default=None, description="a paragraph after the subject (e.g. that no words are quoted)"
+    )
     intents: list[Intent] = Field(default_factory=list)
     changes: list[Change] = Field(default_factory=list)
     session: str | None = None
@@ -112,6 +115,8 @@ def _trailer_list(msg: CommitMessage) -> list[tuple[str, str]]:
 def render_commit_message(msg: CommitMessage) -> str:
     """Lay out a spec commit message exactly as DESIGN §6 shows, ending with one newline."""
     paragraphs: list[list[str]] = [[clean_subject(msg.subject)]]
+    if msg.note and msg.note.strip():
+        paragraphs.append([msg.note.strip()])
     for intent in msg.intents:
         paragraphs.append([f"Intent ({intent.id}, verbatim):", *quote_lines(intent.text)])
     if msg.changes:
