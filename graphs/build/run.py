@@ -21,6 +21,7 @@ from charter.agents import BUILDER_ROLES, BuilderModels, ModelError, ModelSettin
 from charter.graphs.build.cache import CacheMode, ResponseCache
 from charter.graphs.build.context import BuildContext, ReplayMiss
 from charter.graphs.build.graph import RECURSION_LIMIT, build_graph
+from charter.graphs.build.jail import JailPolicy
 from charter.graphs.build.journal import EventSink, Journal
 from charter.graphs.build.records import (
     FINAL_TASK_STATES,
@@ -73,6 +74,8 @@ class BuildRequest:
     force: bool = False
     fresh: bool = False
     env: Mapping[str, str] | None = None
+    # How verify commands run (charter.toml's [build]); None runs no command at all.
+    jail: JailPolicy | None = None
     # Audit ERRORs the caller found for this revision and the user chose to build past.
     forced_audit: Sequence[str] = ()
 
@@ -200,6 +203,7 @@ def _context(
         reuse=not (replay or fresh),
         models=models,
         secrets=models.secrets() if models is not None else (),
+        jail=request.jail,
     )
 
 
