@@ -14,12 +14,21 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from charter.graphs.build import detect_sandbox
 from charter.transcripts import Ledger
-from tests.buildkit import Script, builds, commit_spec, record, result, set_build, spec_text, task
+from tests.buildkit import (
+    Script,
+    builds,
+    commit_spec,
+    record,
+    result,
+    set_build,
+    spec_text,
+    survivors,
+    task,
+)
 from tests.conftest import run_charter
 from tests.fakellm import FAKE_KEY, FakeLLM
 
@@ -37,16 +46,6 @@ def bwrap() -> None:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"CI must test the jail: {info.problem}")
         pytest.skip(info.problem)
-
-
-def survivors(*marks: str) -> list[str]:
-    """Command lines of live processes carrying one of `marks`."""
-    found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        cmd = " ".join(proc.info["cmdline"] or [])
-        if proc.info["status"] != psutil.STATUS_ZOMBIE and any(m in cmd for m in marks):
-            found.append(cmd)
-    return found
 
 
 def files_under(root: Path) -> dict[str, bytes]:
@@ -240,7 +239,9 @@ def test_without_bwrap_builds_refuse_to_verify_unless_sandbox_is_none(
     plan = {"tasks": [task("T1", ["APP-1"], ["t1.txt"], "test -f t1.txt")], "not_built": []}
     llm.handler(Script(plan, lambda tid, p: result([{"path": "t1.txt", "content": "x\n"}])))
     broken = tmp_path / "bwrap-broken"
-    broken.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\n")
+    broken.write_text(
+        "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2; exit 1\n"
+    )
     broken.chmod(0o755)
     for exe, why in ((str(tmp_path / "no-bwrap"), "not installed"), (str(broken), "namespaces")):
         set_build(workspace, bwrap=exe)
