@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import tomli_w
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from charter.agents import ModelSettings
 from charter.graphs.build import JailPolicy, Limits
@@ -44,6 +44,15 @@ class BuildSettings(BaseModel):
     max_processes: int = Field(default=512, ge=8)
     # Host paths (toolchains, caches) a jailed command may read; none by default.
     read_only: list[str] = Field(default_factory=list)
+
+    @field_validator("read_only")
+    @classmethod
+    def _absolute(cls, paths: list[str]) -> list[str]:
+        """Read-only paths are mounted at the same place in the jail: they must be absolute."""
+        for path in paths:
+            if not Path(path).is_absolute():
+                raise ValueError(f"{path!r} is not an absolute path")
+        return paths
 
     def jail_policy(self) -> JailPolicy:
         """The policy every command of a build runs under."""

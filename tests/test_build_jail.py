@@ -123,9 +123,10 @@ def test_a_hostile_plan_escapes_nowhere(
     (bdir,) = builds(workspace)
     rec = record(bdir)
     tasks = rec["tasks"]
-    # No secret anywhere: not in the build's files, logs, records, nor the command's output.
-    for name, data in files_under(bdir).items():
+    # No secret anywhere: not in the workspace (builds, logs, records, cache), nor the output.
+    for name, data in files_under(workspace).items():
         assert FAKE_KEY.encode() not in data, name
+    for name, data in files_under(bdir).items():
         assert TRANSCRIPT_SENTINEL.encode() not in data, name
     assert FAKE_KEY not in out.out + out.err
     # The transcripts are not even visible; the writes outside landed nowhere.
