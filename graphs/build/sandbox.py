@@ -5,8 +5,9 @@ string (or an argv) in the build's `workspace/` and returns an `Outcome`; `detec
 says whether the jail can be made here. The policy comes from `[build]` in charter.toml.
 
 Limits: wall time, output size (the log keeps at most `output_bytes`; more stops the command),
-file size and process count (enforced by the kernel inside the jail, and by a watchdog here,
-which also covers root, whom the kernel's process limit exempts). Whatever stops the command,
+file size and process count (enforced by the kernel: `prlimit` inside the jail, and a pids
+cgroup where one can be made, since the kernel exempts root from the former; a watchdog here
+stops a command that reaches the cap). Whatever stops the command,
 every process it started dies with it: the jail's PID namespace ends with its first process.
 With `sandbox = "none"` the command runs unconfined in its own process group with the scrubbed
 environment only; the build report warns about it.
@@ -30,6 +31,7 @@ from typing import IO
 
 import psutil
 
+from charter.graphs.build.cgroup import PidsCgroup
 from charter.graphs.build.jail import (
     JailPolicy,
     Limits,
@@ -113,30 +115,40 @@ def run_jailed(
             policy, argv, bwrap=info.bwrap, workspace=workspace, home=home, env=full_env
         )
     limits = policy.limits
+    # Outer bwrap and the jail's init come on top of the command's own processes.
+    cgroup = PidsCgroup.create(limits.processes + 2)
+    hooks = [cgroup.joiner()] if cgroup is not None else []
+    if not jailed:
+        hooks.append(_unjailed_limits(limits))
     start = time.monotonic()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            argv,
-            cwd=workspace,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
-            preexec_fn=None if jailed else _unjailed_limits(limits),
-        )
-        assert proc.stdout is not None
-        over = threading.Event()
-        pump = threading.Thread(
-            target=_pump, args=(proc.stdout, log, limits.output_bytes, over), daemon=True
-        )
-        pump.start()
-        limit = _watch(proc, limits, over, start)
-        # Unjailed, a daemon may hold the pipe open for ever; jailed, every writer is dead.
-        pump.join(timeout=None if jailed else 2.0)
-        if not pump.is_alive():
-            proc.stdout.close()
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                argv,
+                cwd=workspace,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                preexec_fn=_chain(hooks) if hooks else None,
+            )
+            assert proc.stdout is not None
+            over = threading.Event()
+            pump = threading.Thread(
+                target=_pump, args=(proc.stdout, log, limits.output_bytes, over), daemon=True
+            )
+            pump.start()
+            count = cgroup.current if cgroup is not None else lambda: _count(proc.pid)
+            limit = _watch(proc, limits, over, start, count)
+            # Unjailed, a daemon may hold the pipe open for ever; jailed, every writer is dead.
+            pump.join(timeout=None if jailed else 2.0)
+            if not pump.is_alive():
+                proc.stdout.close()
+    finally:
+        if cgroup is not None:
+            cgroup.close()
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
     duration = time.monotonic() - start
     if limit is not None:
@@ -150,9 +162,17 @@ def run_jailed(
 
 
 def _watch(
-    proc: subprocess.Popen[bytes], limits: Limits, over: threading.Event, start: float
+    proc: subprocess.Popen[bytes],
+    limits: Limits,
+    over: threading.Event,
+    start: float,
+    count: Callable[[], int],
 ) -> str | None:
-    """Wait for the command; stop it (and all it started) when a limit is passed."""
+    """Wait for the command; stop it (and all it started) when a limit is reached.
+
+    `count()` is how many processes the command runs, counting the jail's init; reaching the
+    cap means the kernel is refusing its forks (or, for root without a cgroup, soon would).
+    """
     limit: str | None = None
     exited = _exit_waiter(proc)
     try:
@@ -164,7 +184,7 @@ def _watch(
                 limit = "output"
             elif time.monotonic() - start > limits.wall_time:
                 limit = "time"
-            elif _count(proc.pid) > limits.processes + 1:  # + the jail's own init
+            elif count() - 1 >= limits.processes:
                 limit = "processes"
             if limit is not None:
                 _kill(proc)
@@ -203,7 +223,10 @@ def _exit_waiter(proc: subprocess.Popen[bytes]) -> Callable[[float], bool]:
 
 
 def _count(pid: int) -> int:
-    """How many processes descend from `pid` (the jail's processes, all of them)."""
+    """How many processes descend from `pid` (the jail's processes, all of them).
+
+    Scans all of /proc: only used where no cgroup counts for us.
+    """
     try:
         return len(psutil.Process(pid).children(recursive=True))
     except psutil.Error:
@@ -226,6 +249,17 @@ def _pump(pipe: IO[bytes], log: IO[bytes], cap: int, over: threading.Event) -> N
         if kept > cap:
             over.set()
     log.flush()
+
+
+def _chain(hooks: list[Callable[[], None]]) -> Callable[[], None]:
+    """One preexec hook running `hooks` in order."""
+
+    def run() -> None:
+        """Runs in the child between fork and exec."""
+        for hook in hooks:
+            hook()
+
+    return run
 
 
 def _unjailed_limits(limits: Limits) -> Callable[[], None]:
