@@ -67,6 +67,7 @@ def hostile_plan(ws: Path, outside: Path, home: Path, url: str) -> dict:
         f"echo pwned > {outside}/pwned; echo pwned > {ws}/pwned",
         "H4": f"setsid sleep {DAEMON_MARK} > /dev/null 2>&1 & sleep 0.3; exit 3",
         "H5": "bomb() { bomb | bomb & }; bomb; sleep 30",
+        "H10": "head -c 3000000 /dev/zero > big; true",
         "H6": "head -c 200000000 /dev/zero | tr '\\0' x",
         # The model server listens on the host's loopback: the jail has its own, empty one.
         "H7": f"python3 -c 'import urllib.request as u; u.urlopen(\"{url}/models\", timeout=3)'",
@@ -104,7 +105,12 @@ def test_a_hostile_plan_escapes_nowhere(
     ledger.close()
     commit_spec(workspace, {"app.md": spec_text("App", {"P": [("APP-1", "It MUST run.")]})})
     set_build(
-        workspace, max_fix_attempts=0, verify_timeout=20.0, max_processes=64, max_output_mb=1.0
+        workspace,
+        max_fix_attempts=0,
+        verify_timeout=20.0,
+        max_processes=64,
+        max_output_mb=1.0,
+        max_file_mb=2.0,
     )
     before = files_under(workspace / "transcripts")
     bad = [str(outside / "abs.txt") if p == "ABSOLUTE" else p for p in BAD_PATHS]
@@ -138,7 +144,8 @@ def test_a_hostile_plan_escapes_nowhere(
     assert not (workspace / "pwned").exists()
     # The daemon died with its command, the fork bomb and the flood were stopped by limits.
     assert survivors(DAEMON_MARK) == []
-    assert tasks["H5"]["verify"][0]["limit"] in ("processes", "time")
+    assert tasks["H5"]["verify"][0]["limit"] == "processes"
+    assert (bdir / "workspace" / "big").stat().st_size <= 2_000_000
     assert tasks["H6"]["verify"][0]["limit"] == "output"
     assert (bdir / tasks["H6"]["verify"][0]["log"]).stat().st_size < 1_100_000
     assert tasks["H7"]["state"] == "failed"  # no network

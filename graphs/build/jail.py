@@ -199,11 +199,11 @@ def bwrap_argv(
     for key, value in env.items():
         args += ["--setenv", key, value]
     # Limits the kernel enforces inside the jail: prlimit runs after the user namespace exists,
-    # so the process count covers only the jail's own processes.
+    # so the process count covers only the jail's own processes (and its init, hence + 1).
     lim = policy.limits
     limits = [
         "prlimit",
-        f"--nproc={lim.processes}",
+        f"--nproc={lim.processes + 1}",
         f"--fsize={lim.file_bytes}",
         "--core=0",
         "--",
