@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import tomli_w
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from charter.agents import ModelSettings
-from charter.graphs.build import JailPolicy, Limits
+
+if TYPE_CHECKING:
+    from charter.graphs.build import JailPolicy
 
 CONFIG_NAME = "charter.toml"
 
@@ -56,6 +58,8 @@ class BuildSettings(BaseModel):
 
     def jail_policy(self) -> JailPolicy:
         """The policy every command of a build runs under."""
+        from charter.graphs.build import JailPolicy, Limits
+
         return JailPolicy(
             sandbox=self.sandbox,
             limits=Limits(

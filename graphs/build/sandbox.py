@@ -82,7 +82,7 @@ class Outcome:
 LIMIT_NOTES = {
     "time": "timed out after {l.wall_time:g} s and was killed",
     "output": "wrote more than {l.output_bytes} bytes of output and was killed",
-    "processes": "started more than {l.processes} processes and was killed",
+    "processes": "reached the limit of {l.processes} processes and was killed",
 }
 
 
@@ -140,7 +140,11 @@ def run_jailed(
                 target=_pump, args=(proc.stdout, log, limits.output_bytes, over), daemon=True
             )
             pump.start()
-            count = cgroup.current if cgroup is not None else lambda: _count(proc.pid)
+            count = (
+                (lambda: cgroup.current() - 1)  # all but the outer bwrap (or shell)
+                if cgroup is not None
+                else lambda: _count(proc.pid)
+            )
             limit = _watch(proc, limits, over, start, count)
             # Unjailed, a daemon may hold the pipe open for ever; jailed, every writer is dead.
             pump.join(timeout=None if jailed else 2.0)
