@@ -141,7 +141,7 @@ def test_verify_timeout_kills_the_process_group_and_env_has_no_secrets(
     llm.handler(Script(plan, plain_coder))
     started = time.monotonic()
     out = run_charter("build", "--json", cwd=workspace, env=llm.env())
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 60  # a hang check (the machine may be busy), no timing
     assert out.code == 1, out.err + out.out
     (bdir,) = builds(workspace)
     ws = bdir / "workspace"

@@ -133,7 +133,9 @@ def _task_details(t: TaskRecord) -> list[str]:
         lines.append(f"- **Refused write** `{r.path}`: {r.reason}")
     for v in t.verify:
         outcome = "timed out" if v.timed_out else f"exit {v.code}"
-        if v.limit and not v.timed_out:
+        if v.limit == "sandbox":
+            outcome = "not run: the sandbox is unavailable"
+        elif v.limit and not v.timed_out:
             outcome += f", stopped by the {v.limit} limit"
         lines.append(f"- Verify run {v.attempt}: {outcome} in {v.duration_s:.2f} s (`{v.log}`)")
     if t.reused_from:
