@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import tomli_w
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from charter.agents import ModelSettings
+
+if TYPE_CHECKING:
+    from charter.graphs.build import JailPolicy
 
 CONFIG_NAME = "charter.toml"
 
@@ -26,13 +30,48 @@ class WorkspaceSettings(BaseModel):
 
 
 class BuildSettings(BaseModel):
-    """The `[build]` table: concurrency, fixer bound and verify timeout."""
+    """The `[build]` table: concurrency, fixer bound, and the jail verify commands run in."""
 
     model_config = {"extra": "forbid"}
 
     concurrency: int = Field(default=4, ge=1, le=64)
     max_fix_attempts: int = Field(default=3, ge=0, le=10)
     verify_timeout: float = Field(default=300.0, gt=0)
+    # "bwrap": every command a build runs is jailed; "none": unconfined (the report warns).
+    sandbox: Literal["bwrap", "none"] = "bwrap"
+    bwrap: str = Field(default="bwrap", min_length=1, description="the bubblewrap executable")
+    network: bool = False
+    max_output_mb: float = Field(default=16.0, gt=0)
+    max_file_mb: float = Field(default=256.0, gt=0)
+    max_processes: int = Field(default=512, ge=8)
+    # Host paths (toolchains, caches) a jailed command may read; none by default.
+    read_only: list[str] = Field(default_factory=list)
+
+    @field_validator("read_only")
+    @classmethod
+    def _absolute(cls, paths: list[str]) -> list[str]:
+        """Read-only paths are mounted at the same place in the jail: they must be absolute."""
+        for path in paths:
+            if not Path(path).is_absolute():
+                raise ValueError(f"{path!r} is not an absolute path")
+        return paths
+
+    def jail_policy(self) -> JailPolicy:
+        """The policy every command of a build runs under."""
+        from charter.graphs.build import JailPolicy, Limits
+
+        return JailPolicy(
+            sandbox=self.sandbox,
+            limits=Limits(
+                wall_time=self.verify_timeout,
+                output_bytes=int(self.max_output_mb * 1_000_000),
+                file_bytes=int(self.max_file_mb * 1_000_000),
+                processes=self.max_processes,
+            ),
+            network=self.network,
+            bwrap=self.bwrap,
+            read_only=tuple(self.read_only),
+        )
 
 
 class GitSettings(BaseModel):

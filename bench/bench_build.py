@@ -31,7 +31,8 @@ import tomli_w
 
 from bench.harness import Result
 from charter.agents import ModelSettings, TaskBrief, coder_messages
-from charter.graphs.build import BuildRequest, load_plan, run_build
+from charter.app.config import BuildSettings
+from charter.graphs.build import BuildRequest, JailPolicy, detect_sandbox, load_plan, run_build
 from charter.graphs.build.specview import SpecView
 from tests.fakellm import FakeLLM, ScriptedReply
 
@@ -152,6 +153,12 @@ def _handler(delay: float | dict[str, float]) -> Any:
     return answer
 
 
+def _policy() -> JailPolicy:
+    """The default jail (or none where bwrap cannot run: this measures the builder)."""
+    sandbox = "bwrap" if detect_sandbox().usable else "none"
+    return BuildSettings(sandbox=sandbox, verify_timeout=60).jail_policy()
+
+
 def _build(
     root: Path,
     llm: FakeLLM,
@@ -173,6 +180,7 @@ def _build(
         plan_file=plan,
         fresh=plan is not None,
         env=llm.env(),
+        jail=_policy(),
     )
     start = time.perf_counter()
     outcome = run_build(request)

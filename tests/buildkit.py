@@ -170,3 +170,15 @@ def commits(workspace: Path) -> list[str]:
     """Subjects of the workspace repository's commits, oldest first."""
     out = git(workspace, "log", "--reverse", "--format=%s")
     return [line for line in out.splitlines() if line]
+
+
+def survivors(*marks: str) -> list[str]:
+    """Command lines of live (not zombie) processes carrying one of `marks`."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if proc.info["status"] != psutil.STATUS_ZOMBIE and any(m in cmd for m in marks):
+            found.append(cmd)
+    return found

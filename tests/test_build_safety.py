@@ -1,5 +1,6 @@
 """The builder's boundaries: it sees only the committed spec, writes only inside workspace/, and
-runs verify commands with a scrubbed environment, a timeout and a process-group kill.
+runs verify commands with a scrubbed environment and a timeout that kills all they started.
+(tests/test_build_jail.py covers the jail itself.)
 """
 
 from __future__ import annotations
@@ -10,16 +11,26 @@ import os
 import sys
 import threading
 import time
+import unicodedata
 from pathlib import Path
 
-import psutil
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from charter.graphs.build import PathRefused, check_path, write_files
 from charter.transcripts import Ledger
-from tests.buildkit import Script, builds, commit_spec, record, result, set_build, spec_text, task
+from tests.buildkit import (
+    Script,
+    builds,
+    commit_spec,
+    record,
+    result,
+    set_build,
+    spec_text,
+    survivors,
+    task,
+)
 from tests.conftest import run_charter
 from tests.fakellm import FAKE_KEY, FakeLLM
 
@@ -125,17 +136,16 @@ def test_verify_timeout_kills_the_process_group_and_env_has_no_secrets(
     SIGTERM); the verify environment holds no API key and a HOME inside the build dir."""
     commit_spec(workspace, {"app.md": spec_text("App", {"P": [("APP-1", "It MUST run.")]})})
     set_build(workspace, verify_timeout=1.0, max_fix_attempts=0)
-    verify = "env > env.txt; trap '' TERM; sleep 60 & echo $! > child.pid; wait"
+    verify = "env > env.txt; trap '' TERM; sleep 60.29 & wait"
     plan = {"tasks": [task("T1", ["APP-1"], ["t1.txt"], verify)], "not_built": []}
     llm.handler(Script(plan, plain_coder))
     started = time.monotonic()
     out = run_charter("build", "--json", cwd=workspace, env=llm.env())
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 60  # a hang check (the machine may be busy), no timing
     assert out.code == 1, out.err + out.out
     (bdir,) = builds(workspace)
     ws = bdir / "workspace"
-    pid = int((ws / "child.pid").read_text())
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert survivors("60.29") == []
     env = dict(
         line.split("=", 1) for line in (ws / "env.txt").read_text().splitlines() if "=" in line
     )
@@ -150,7 +160,10 @@ def test_verify_timeout_kills_the_process_group_and_env_has_no_secrets(
     assert "Verify run 0: timed out" in (bdir / "report.md").read_text()
 
 
-PATH_PARTS = ["a", "b", "/", ".", "..", "~", "\\", ":", " ", "\x00", ".git", "link", "inside"]
+PATH_PARTS = [
+    *("a", "b", "/", ".", "..", "~", "\\", ":", " ", "\x00", ".git", "link", "inside"),
+    *(".GIT", ".gIt", "GIT~1", "\u200c", "\uff0egit", "\n"),
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -170,6 +183,9 @@ def test_check_path_never_leaves_the_workspace(
         return
     real = root.resolve()
     assert real in target.parents
+    for part in target.relative_to(real).parts:
+        folded = unicodedata.normalize("NFKC", part).casefold().replace("\u200c", "").rstrip(". ")
+        assert folded not in (".git", "git~1") and "\x00" not in part and "\n" not in part
     assert target.parent.resolve() == target.parent
     assert not target.is_symlink()
 
@@ -178,10 +194,12 @@ def test_a_hard_link_left_by_verify_is_replaced_not_written_through(
     workspace: Path, llm: FakeLLM, tmp_path: Path
 ) -> None:
     """T1's verify hard-links a file outside the workspace to the name T2 then writes: T2's
-    write replaces the link inside workspace/, and the outside file keeps its content."""
+    write replaces the link inside workspace/, and the outside file keeps its content. (Only
+    an unjailed verify can see a file outside to link to.)"""
     outside = tmp_path / "outside.txt"
     outside.write_text("precious\n", encoding="utf-8")
     commit_spec(workspace, SPEC)
+    set_build(workspace, sandbox="none")
     plan = two_tasks(verify1=f"ln {outside} t2.txt && test -f t1.txt")
     llm.handler(Script(plan, plain_coder))
     out = run_charter("build", "--json", cwd=workspace, env=llm.env())

@@ -1,7 +1,7 @@
 """Running one example against a workspace: the transcript form's rules, as real shell runs.
 
-Each case runs `/bin/sh` through the build's sandbox (`graphs.build.sandbox.run_verify`) in a
-temporary workspace; nothing is mocked.
+Each case runs `/bin/sh` in the build's jail (`graphs.build.sandbox.run_jailed`, the default
+`[build]` policy) in a temporary workspace; nothing is mocked.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from charter.app.config import BuildSettings
 from charter.graphs.build.examples import ExampleResult, run_example
+from charter.graphs.build.sandbox import Outcome, run_jailed
 from charter.specs import Example
 
 
@@ -19,16 +21,21 @@ def _run(tmp_path: Path, body: str, timeout: float = 20) -> ExampleResult:
     ws = tmp_path / "workspace"
     ws.mkdir(exist_ok=True)
     (ws / "greet.sh").write_text('echo "hello, $1"\n', encoding="utf-8")
+    policy = BuildSettings(verify_timeout=timeout).jail_policy()
+
+    def run(script: str, log: Path) -> Outcome:
+        """The jailed runner a build gives its examples."""
+        return run_jailed(
+            script, ws, policy, home=tmp_path / "home", tmpdir=tmp_path / "tmp", log_path=log
+        )
+
     return run_example(
         Example(body=body),
         name="CLI-1 example 1",
         requirement="CLI-1",
         index=1,
         file="cli.md",
-        workspace=ws,
-        home=tmp_path / "home",
-        tmpdir=tmp_path / "tmp",
-        timeout=timeout,
+        run=run,
         log_path=tmp_path / "logs" / "example.log",
     )
 

@@ -118,6 +118,7 @@ def build_command(
         BuildInputError,
         BuildRequest,
         NothingToResume,
+        policy_problem,
         run_build,
     )
 
@@ -128,6 +129,11 @@ def build_command(
         raise fail("--replay and --resume take no REV and no --plan-only", 2)
     ws = open_ws()
     settings = ws.config.build
+    jail = settings.jail_policy()
+    if not plan_only and (problem := policy_problem(jail)) is not None:
+        raise fail(problem, 2)
+    if jail.sandbox == "none" and not plan_only:
+        typer.echo(f"charter: warning: no sandbox: {jail.describe()}", err=True)
     forced_audit = [] if (replay or resume) else _audit_gate(ws, rev, force=force)
     request = BuildRequest(
         root=ws.root,
@@ -147,6 +153,7 @@ def build_command(
         fresh=fresh,
         replan=replan,
         forced_audit=forced_audit,
+        jail=jail,
     )
     progress = _Progress(quiet=as_json)
     try:

@@ -108,6 +108,7 @@ def _status(ws: Workspace) -> dict[str, Any]:
     holder = lock_holder(ws.lock_path)
     return {
         "coverage": _coverage(ws),
+        "sandbox": _sandbox(ws),
         "root": str(ws.root),
         "spec_dir": ws.spec_dir.relative_to(ws.root).as_posix(),
         "transcripts_dir": ws.transcripts_dir.relative_to(ws.root).as_posix(),
@@ -123,6 +124,20 @@ def _status(ws: Workspace) -> dict[str, Any]:
         "messages": sum(s.count for s in sessions),
         "lock": holder.model_dump(mode="json") if holder else None,
         "lock_text": f"locked by {holder.describe()}" if holder else None,
+    }
+
+
+def _sandbox(ws: Workspace) -> dict[str, Any]:
+    """Which sandbox builds will run verify commands in, and whether it works here."""
+    from charter.graphs.build import policy_problem
+
+    policy = ws.config.build.jail_policy()
+    problem = policy_problem(policy)
+    return {
+        "kind": policy.sandbox,
+        "network": policy.network,
+        "usable": problem is None,
+        "text": policy.describe() if problem is None else f"UNAVAILABLE: {problem}",
     }
 
 
@@ -149,6 +164,7 @@ def _status_text(doc: dict[str, Any]) -> str:
         f"ledger     {doc['transcripts_dir']}/: {doc['sessions']} sessions, "
         f"{doc['messages']} messages",
         f"lock       {doc['lock_text'] or 'free'}",
+        f"sandbox    {doc['sandbox']['text']}",
     ]
     if spec["findings"]:
         lines.append(f"           {spec['findings']} parse findings: run charter validate")

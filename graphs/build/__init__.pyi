@@ -24,8 +24,21 @@ from charter.graphs.build.export import (
     export_to_dir,
     render_diff,
 )
+from charter.graphs.build.jail import (
+    JailPolicy,
+    Limits,
+    SandboxInfo,
+    SandboxUnavailable,
+    detect_sandbox,
+    policy_problem,
+)
 from charter.graphs.build.journal import (
     BuildEvent,
+)
+from charter.graphs.build.paths import (
+    PathRefused,
+    check_path,
+    write_files,
 )
 from charter.graphs.build.plan import (
     PlanLoadError,
@@ -59,10 +72,8 @@ from charter.graphs.build.run import (
     run_build,
 )
 from charter.graphs.build.sandbox import (
-    PathRefused,
-    check_path,
-    run_verify,
-    write_files,
+    Outcome,
+    run_jailed,
 )
 from charter.graphs.build.verdicts import (
     RequirementVerdict,
@@ -87,16 +98,22 @@ __all__ = [
     "ExampleResult",
     "ExamplesRun",
     "ExportError",
+    "JailPolicy",
+    "Limits",
     "NothingToResume",
+    "Outcome",
     "PathRefused",
     "PlanLoadError",
     "RequirementVerdict",
     "ResponseCache",
+    "SandboxInfo",
+    "SandboxUnavailable",
     "TaskRecord",
     "TaskState",
     "Verdict",
     "check_path",
     "check_plan",
+    "detect_sandbox",
     "diff_builds",
     "dump_plan",
     "export_to_branch",
@@ -107,12 +124,13 @@ __all__ = [
     "list_questions",
     "load_build",
     "load_plan",
+    "policy_problem",
     "read_examples",
     "read_record",
     "render_diff",
     "requirement_verdicts",
     "run_build",
-    "run_verify",
+    "run_jailed",
     "shown_status",
     "write_files",
 ]

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from charter.agents import BuilderModels, Exchange, Plan
 from charter.graphs.build.cache import CacheMiss, ResponseCache, content_hash
 from charter.graphs.build.carryover import PlanBase
+from charter.graphs.build.jail import JailPolicy
 from charter.graphs.build.journal import Journal, write_call
 from charter.graphs.build.records import BuildDir, BuildRecord, read_record
 from charter.graphs.build.specview import SpecView
@@ -55,6 +56,7 @@ class BuildContext:
     reuse: bool
     models: BuilderModels | None = None
     secrets: tuple[str, ...] = ()
+    jail: JailPolicy | None = None
     plan: Plan | None = None
     committed: dict[str, TaskCommit] = field(default_factory=dict)
     concurrency: int = 4

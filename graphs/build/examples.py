@@ -1,7 +1,7 @@
 """Running the spec's examples against a build's workspace, with no model (DESIGN §4, §7).
 
 After the tasks finish, every example of every requirement runs once, in its own shell, from
-the workspace root, through the build's sandbox (`sandbox.run_verify`, the same jail as verify
+the workspace root, in the build's jail (`tasks.run_command`, the same jail and limits as verify
 commands). Its actual transcript (commands, output, `[N]` exit statuses) is compared with the
 expected one line by line (exact, `(re)` or `(glob)`, as `specs.session` reads them); a
 difference is a failure with a unified diff. Results and the per-requirement verdicts go to
@@ -12,18 +12,22 @@ from __future__ import annotations
 
 import difflib
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from charter.graphs.build.cache import atomic_write
-from charter.graphs.build.sandbox import run_verify
+from charter.graphs.build.sandbox import Outcome
 from charter.graphs.build.verdicts import RequirementVerdict, requirement_verdicts
 from charter.specs import Example, Spec, Step, line_matches, parse_session
 
 if TYPE_CHECKING:
     from charter.graphs.build.context import BuildContext
+
+Runner = Callable[[str, Path], Outcome]
+"""Runs a shell script from the workspace root, its output logged at the path given."""
 
 EXAMPLES_FILE = "examples.json"
 MAX_OUTPUT = 1024 * 1024
@@ -75,6 +79,8 @@ def read_examples(build_root: Path) -> ExamplesRun | None:
 
 def run_examples(ctx: BuildContext) -> ExamplesRun:
     """Run every example of the build's spec, compute the verdicts, write examples.json."""
+    from charter.graphs.build.tasks import run_command
+
     spec: Spec = ctx.view.spec
     results: list[ExampleResult] = []
     for f in spec.files:
@@ -89,10 +95,7 @@ def run_examples(ctx: BuildContext) -> ExamplesRun:
                         requirement=req.id,
                         index=index,
                         file=f.path,
-                        workspace=ctx.bdir.workspace,
-                        home=ctx.bdir.home,
-                        tmpdir=ctx.bdir.tmp,
-                        timeout=ctx.verify_timeout,
+                        run=lambda script, log: run_command(ctx, script, log),
                         log_path=log,
                     )
                 )
@@ -112,10 +115,7 @@ def run_example(
     requirement: str,
     index: int,
     file: str,
-    workspace: Path,
-    home: Path,
-    tmpdir: Path,
-    timeout: float,
+    run: Runner,
     log_path: Path,
 ) -> ExampleResult:
     """Run one example in the sandbox and compare its transcript with the expected one."""
@@ -140,14 +140,7 @@ def run_example(
     for i, step in enumerate(steps):
         script.append(step.command + "\n")
         script.append(f'echo "{salt} {i} $?"\n')
-    result = run_verify(
-        "".join(script),
-        cwd=workspace,
-        home=home,
-        tmpdir=tmpdir,
-        timeout=timeout,
-        log_path=log_path,
-    )
+    result = run("".join(script), log_path)
     raw = log_path.read_bytes()[:MAX_OUTPUT].decode("utf-8", errors="replace")
     outputs, codes = _split_output(raw, salt, len(steps))
     actual = _actual_transcript(steps, outputs, codes)
@@ -156,8 +149,10 @@ def run_example(
         difflib.unified_diff(expected_lines, actual, "expected", "actual", lineterm="")
     )
     error = None
-    if result.timed_out:
-        error = f"timed out after {timeout:g} s and was killed"
+    if result.limit == "sandbox":
+        error = f"not run: {result.output.strip()}"
+    elif result.limit is not None:
+        error = result.note
     elif len(codes) < len(steps):
         error = f"the shell stopped after {len(codes)} of {len(steps)} command(s)"
     return ExampleResult(

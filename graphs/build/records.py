@@ -106,6 +106,9 @@ class VerifyRun(BaseModel):
     attempt: int
     code: int
     timed_out: bool = False
+    limit: str | None = Field(
+        default=None, description="the limit that stopped it: time, output, processes, sandbox"
+    )
     duration_s: float = 0.0
     log: str = Field(description="log path relative to the build dir")
 
@@ -190,6 +193,7 @@ class BuildRecord(BaseModel):
     message: str | None = None
     replay_identical: bool | None = None
     pid: int | None = None
+    sandbox: str = Field(default="", description="how verify commands ran (the jail, or none)")
 
     def counts(self) -> dict[str, int]:
         """How many tasks are in each state."""

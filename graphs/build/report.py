@@ -54,6 +54,13 @@ def render_report(
         "per task",
         f"- Conventions: {record.conventions or '-'}",
     ]
+    if record.sandbox.startswith("none"):
+        lines.append(
+            f"- **Warning: no sandbox.** Verify commands ran unconfined ({record.sandbox}); "
+            'they could read and change anything you can. Set `[build] sandbox = "bwrap"`.'
+        )
+    elif record.sandbox:
+        lines.append(f"- Sandbox: {record.sandbox}")
     opts = record.options
     if opts.plan_file:
         lines.append(f"- Plan: the edited plan `{opts.plan_file}` (no planner call)")
@@ -179,6 +186,10 @@ def _task_details(t: TaskRecord) -> list[str]:
         lines.append(f"- **Refused write** `{r.path}`: {r.reason}")
     for v in t.verify:
         outcome = "timed out" if v.timed_out else f"exit {v.code}"
+        if v.limit == "sandbox":
+            outcome = "not run: the sandbox is unavailable"
+        elif v.limit and not v.timed_out:
+            outcome += f", stopped by the {v.limit} limit"
         lines.append(f"- Verify run {v.attempt}: {outcome} in {v.duration_s:.2f} s (`{v.log}`)")
     if t.reused_from:
         lines.append(f"- Reused from build {t.reused_from} (same input hash, no model call)")

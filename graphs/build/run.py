@@ -22,6 +22,7 @@ from charter.graphs.build.cache import CacheMode, ResponseCache
 from charter.graphs.build.carryover import BASE_FILE, choose_base, load_base, save_base
 from charter.graphs.build.context import BuildContext, ReplayMiss
 from charter.graphs.build.graph import RECURSION_LIMIT, build_graph
+from charter.graphs.build.jail import JailPolicy
 from charter.graphs.build.journal import EventSink, Journal
 from charter.graphs.build.plan import PlanLoadError
 from charter.graphs.build.records import (
@@ -76,6 +77,8 @@ class BuildRequest:
     fresh: bool = False
     replan: bool = False  # ask for a whole new plan instead of carrying the previous one over
     env: Mapping[str, str] | None = None
+    # How verify commands run (charter.toml's [build]); None runs no command at all.
+    jail: JailPolicy | None = None
     # Audit ERRORs the caller found for this revision and the user chose to build past.
     forced_audit: Sequence[str] = ()
 
@@ -219,6 +222,7 @@ def _context(
         secrets=models.secrets() if models is not None else (),
         concurrency=request.concurrency,
         base=base,
+        jail=request.jail,
     )
 
 

@@ -1,236 +1,279 @@
-"""The build's safety boundary: which paths a model may write, and how verify commands run.
+"""Running a command a model wrote: in the bubblewrap jail, within limits, logged, then gone.
 
-Writes go only inside the build's `workspace/`: absolute paths, `..` components, `.git`, paths
-whose existing parents resolve outside the workspace and writes through a symlink are refused.
-Verify commands run in `workspace/` in their own session (process group) with an allow-listed
-environment (no API keys or other secrets), a timeout, and a group kill (SIGTERM, then SIGKILL)
-when the timeout passes or the command leaves children behind.
+`run_jailed(command, workspace, policy, home=..., tmpdir=..., log_path=...)` runs a shell
+string (or an argv) in the build's `workspace/` and returns an `Outcome`; `detect_sandbox()`
+says whether the jail can be made here. The policy comes from `[build]` in charter.toml.
+
+Limits: wall time, output size (the log keeps at most `output_bytes`; more stops the command),
+file size and process count (enforced by the kernel: `prlimit` inside the jail, and a pids
+cgroup where one can be made, since the kernel exempts root from the former; a watchdog here
+stops a command that reaches the cap). Whatever stops the command,
+every process it started dies with it: the jail's PID namespace ends with its first process.
+With `sandbox = "none"` the command runs unconfined in its own process group with the scrubbed
+environment only; the build report warns about it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
-import secrets
+import resource
+import select
 import signal
-import stat
 import subprocess
+import threading
 import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import IO
 
-# Variables a verify command may inherit; everything else (API keys above all) is dropped.
-ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "SOURCE_DATE_EPOCH")
-KILL_GRACE = 2.0
+import psutil
+
+from charter.graphs.build.cgroup import PidsCgroup
+from charter.graphs.build.jail import (
+    JailPolicy,
+    Limits,
+    SandboxInfo,
+    SandboxUnavailable,
+    bwrap_argv,
+    detect_sandbox,
+    jail_env,
+)
+
+__all__ = [
+    "JailPolicy",
+    "Limits",
+    "Outcome",
+    "SandboxInfo",
+    "SandboxUnavailable",
+    "detect_sandbox",
+    "run_jailed",
+]
+
 OUTPUT_TAIL = 12_000
-
-
-class PathRefused(ValueError):
-    """A path the model proposed was refused; the message says why."""
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """One refused write: the path as proposed and the reason."""
-
-    path: str
-    reason: str
-
-
-def check_path(workspace: Path, rel: str) -> Path:
-    """Return the absolute target for `rel` inside `workspace`, or raise PathRefused.
-
-    Refuses empty paths, absolute paths, `..` and `.git` components, existing symlinks on the
-    way (the target itself or any parent) and anything whose existing parents resolve outside.
-    """
-    if not rel or "\x00" in rel or rel.strip() != rel:
-        raise PathRefused("empty or malformed path")
-    if "\\" in rel:
-        raise PathRefused("backslashes are not allowed in paths")
-    pure = PurePosixPath(rel)
-    if pure.is_absolute() or rel.startswith("~") or (len(rel) > 1 and rel[1] == ":"):
-        raise PathRefused("absolute paths are not allowed")
-    parts = [p for p in pure.parts if p != "."]
-    if not parts:
-        raise PathRefused("path names no file")
-    if ".." in parts:
-        raise PathRefused("`..` components are not allowed")
-    if ".git" in parts:
-        raise PathRefused("the workspace's .git directory is off limits")
-    root = workspace.resolve()
-    current = root
-    for part in parts:
-        current = current / part
-        if current.is_symlink():
-            where = current.relative_to(root)
-            raise PathRefused(f"`{where}` is a symlink; writes through symlinks are refused")
-        if not current.exists():
-            break
-    parent = (root / Path(*parts)).parent
-    existing = parent
-    while not existing.exists():
-        existing = existing.parent
-    resolved = existing.resolve()
-    if resolved != root and root not in resolved.parents:
-        raise PathRefused("path resolves outside the workspace")
-    target = root / Path(*parts)
-    if target.exists() and target.is_dir():
-        raise PathRefused("path names a directory")
-    return target
-
-
-def write_files(
-    workspace: Path, files: list[tuple[str, str | bytes]]
-) -> tuple[list[str], list[Refusal]]:
-    """Write `(path, content)` pairs safely; return the relative paths written and the refusals."""
-    written: list[str] = []
-    refused: list[Refusal] = []
-    for rel, content in files:
-        try:
-            target = check_path(workspace, rel)
-            data = content.encode("utf-8") if isinstance(content, str) else content
-            # check_path gave a clear reason up front; the write itself re-checks every step,
-            # because a verify command running in parallel may change the tree in between.
-            _write_confined(workspace.resolve(), target.relative_to(workspace.resolve()), data)
-        except PathRefused as exc:
-            refused.append(Refusal(rel, str(exc)))
-            continue
-        except OSError as exc:
-            reason = (
-                "writes through a symlink are refused"
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR)
-                else (exc.strerror or str(exc))
-            )
-            refused.append(Refusal(rel, reason))
-            continue
-        written.append(target.relative_to(workspace.resolve()).as_posix())
-    return written, refused
-
-
-def _write_confined(root: Path, rel: Path, data: bytes) -> None:
-    """Write `data` to `root/rel`, never leaving `root` whatever changes on disk meanwhile.
-
-    Each directory is opened relative to the previous one with O_NOFOLLOW, so a symlink swapped
-    in after check_path cannot redirect the write. The file is written under a temporary name
-    and renamed over the target, so a hard link to a file outside (which a verify command can
-    make) is replaced, not written through. An existing file keeps its permission bits.
-    """
-    dir_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-    fd = os.open(root, dir_flags)
-    try:
-        for part in rel.parts[:-1]:
-            with contextlib.suppress(FileExistsError):
-                os.mkdir(part, 0o755, dir_fd=fd)
-            child = os.open(part, dir_flags, dir_fd=fd)
-            os.close(fd)
-            fd = child
-        name = rel.parts[-1]
-        mode = 0o644
-        with contextlib.suppress(FileNotFoundError):
-            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            if stat.S_ISREG(st.st_mode):
-                mode = stat.S_IMODE(st.st_mode)
-        tmp = f".{name}.{secrets.token_hex(8)}.charter-tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-        out = os.open(tmp, flags, 0o600, dir_fd=fd)
-        try:
-            with os.fdopen(out, "wb") as fh:
-                os.fchmod(fh.fileno(), mode)
-                fh.write(data)
-            os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=fd)
-            raise
-    finally:
-        os.close(fd)
+POLL = 0.02
+CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
-class VerifyResult:
-    """What a verify command did: exit code, whether it timed out, its output and duration."""
+class Outcome:
+    """What a command did: exit code, which limit stopped it (if any), output tail, timing."""
 
     code: int
-    timed_out: bool
+    limit: str | None
     output: str
     duration: float
     log: str
+    sandbox: str
+    note: str = ""
+    """Why a limit stopped the command, as a clause ("timed out after 5 s and was killed")."""
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the wall-time limit stopped the command."""
+        return self.limit == "time"
 
     @property
     def ok(self) -> bool:
         """Whether the command passed."""
-        return self.code == 0 and not self.timed_out
+        return self.code == 0 and self.limit is None
 
 
-def verify_env(home: Path, tmpdir: Path) -> dict[str, str]:
-    """The minimal environment of a verify command: allow-listed variables and private dirs."""
-    env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
-    env.setdefault("PATH", os.defpath)
-    env.setdefault("LANG", "C.UTF-8")
-    env["HOME"] = str(home)
-    env["TMPDIR"] = str(tmpdir)
-    return env
+LIMIT_NOTES = {
+    "time": "timed out after {l.wall_time:g} s and was killed",
+    "output": "wrote more than {l.output_bytes} bytes of output and was killed",
+    "processes": "reached the limit of {l.processes} processes and was killed",
+}
 
 
-def run_verify(
-    command: str,
+def run_jailed(
+    command: str | Sequence[str],
+    workspace: Path,
+    policy: JailPolicy,
     *,
-    cwd: Path,
     home: Path,
     tmpdir: Path,
-    timeout: float,
     log_path: Path,
-    grace: float = KILL_GRACE,
-) -> VerifyResult:
-    """Run `command` with `sh -c` in `cwd`; stdout and stderr go to `log_path` (kept)."""
-    home.mkdir(parents=True, exist_ok=True)
-    tmpdir.mkdir(parents=True, exist_ok=True)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    timed_out = False
-    with open(log_path, "wb") as log:
-        # A file, not a pipe: children that outlive the shell cannot block us on a full pipe.
-        proc = subprocess.Popen(
-            ["/bin/sh", "-c", command],
-            cwd=cwd,
-            env=verify_env(home, tmpdir),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            close_fds=True,
+    env: Mapping[str, str] | None = None,
+) -> Outcome:
+    """Run `command` (a shell string, or an argv) in `workspace` under `policy`.
+
+    Output (stdout and stderr together) goes to `log_path`; `env` adds variables to the
+    allow-listed environment. Raises SandboxUnavailable when the policy asks for a jail that
+    cannot be made here.
+    """
+    argv = ["/bin/sh", "-c", command] if isinstance(command, str) else list(command)
+    jailed = policy.sandbox != "none"
+    for d in (home, tmpdir, log_path.parent):
+        d.mkdir(parents=True, exist_ok=True)
+    full_env = jail_env(home, tmpdir, env, jailed=jailed)
+    if jailed:
+        info = detect_sandbox(policy.bwrap)
+        if not info.usable or info.bwrap is None:
+            raise SandboxUnavailable(info.message())
+        argv = bwrap_argv(
+            policy, argv, bwrap=info.bwrap, workspace=workspace, home=home, env=full_env
         )
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc, grace)
-            code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
-        finally:
-            # Whatever the shell left running in its group dies with it.
-            _signal_group(proc.pid, signal.SIGKILL)
+    limits = policy.limits
+    # Outer bwrap and the jail's init come on top of the command's own processes.
+    cgroup = PidsCgroup.create(limits.processes + 2)
+    hooks = [cgroup.joiner()] if cgroup is not None else []
+    if not jailed:
+        hooks.append(_unjailed_limits(limits))
+    start = time.monotonic()
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                argv,
+                cwd=workspace,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                preexec_fn=_chain(hooks) if hooks else None,
+            )
+            assert proc.stdout is not None
+            over = threading.Event()
+            pump = threading.Thread(
+                target=_pump, args=(proc.stdout, log, limits.output_bytes, over), daemon=True
+            )
+            pump.start()
+            count = (
+                (lambda: cgroup.current() - 1)  # all but the outer bwrap (or shell)
+                if cgroup is not None
+                else lambda: _count(proc.pid)
+            )
+            limit = _watch(proc, limits, over, start, count)
+            # Unjailed, a daemon may hold the pipe open for ever; jailed, every writer is dead.
+            pump.join(timeout=None if jailed else 2.0)
+            if not pump.is_alive():
+                proc.stdout.close()
+    finally:
+        if cgroup is not None:
+            cgroup.close()
+    code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
     duration = time.monotonic() - start
-    if timed_out:
-        note = f"\n[charter: verify command timed out after {timeout:g} s and was killed]\n"
-        with open(log_path, "ab") as log:
-            log.write(note.encode("utf-8"))
-    raw = log_path.read_bytes()
-    output = raw[-OUTPUT_TAIL:].decode("utf-8", errors="replace")
-    return VerifyResult(code, timed_out, output, duration, str(log_path))
+    note = LIMIT_NOTES[limit].format(l=limits) if limit is not None else ""
+    if note:
+        with open(log_path, "ab") as out:
+            out.write(f"\n[charter: the command {note}]\n".encode())
+    with open(log_path, "rb") as fh:
+        fh.seek(max(0, log_path.stat().st_size - OUTPUT_TAIL))
+        output = fh.read().decode("utf-8", errors="replace")
+    return Outcome(code, limit, output, duration, str(log_path), policy.describe(), note)
 
 
-def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the command's process group, wait `grace` seconds, then SIGKILL it."""
-    _signal_group(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    _signal_group(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
+def _watch(
+    proc: subprocess.Popen[bytes],
+    limits: Limits,
+    over: threading.Event,
+    start: float,
+    count: Callable[[], int],
+) -> str | None:
+    """Wait for the command; stop it (and all it started) when a limit is reached.
+
+    `count()` is how many processes the command runs, counting the jail's init; reaching the
+    cap means the kernel is refusing its forks (or, for root without a cgroup, soon would).
+    """
+    limit: str | None = None
+    exited = _exit_waiter(proc)
+    try:
+        while True:
+            if exited(POLL):
+                proc.wait()
+                return limit
+            if over.is_set():
+                limit = "output"
+            elif time.monotonic() - start > limits.wall_time:
+                limit = "time"
+            elif count() - 1 >= limits.processes:
+                limit = "processes"
+            if limit is not None:
+                _kill(proc)
+                proc.wait()
+                return limit
+    finally:
+        # A command that exited normally may have left children in its group (unjailed mode).
+        _kill(proc)
 
 
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    """Send `sig` to a process group, ignoring a group that is already gone."""
+def _exit_waiter(proc: subprocess.Popen[bytes]) -> Callable[[float], bool]:
+    """A `wait(seconds) -> exited?` that wakes the moment the process ends (a pidfd where the
+    system has one; Popen's sleeping poll, which adds up to milliseconds per command, if not)."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+
+        def sleepy(seconds: float) -> bool:
+            """Popen's own polling wait."""
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=seconds)
+                return True
+            return False
+
+        return sleepy
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+
+    def pidfd(seconds: float) -> bool:
+        """Whether the process exited within `seconds`."""
+        return bool(poller.poll(seconds * 1000))
+
+    # The pidfd is closed when the waiter is collected (after _watch returns).
+    weakref.finalize(pidfd, os.close, fd)
+    return pidfd
+
+
+def _count(pid: int) -> int:
+    """How many processes descend from `pid` (the jail's processes, all of them).
+
+    Scans all of /proc: only used where no cgroup counts for us.
+    """
+    try:
+        return len(psutil.Process(pid).children(recursive=True))
+    except psutil.Error:
+        return 0
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the command's process group; in a jail, the whole PID namespace follows."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _pump(pipe: IO[bytes], log: IO[bytes], cap: int, over: threading.Event) -> None:
+    """Copy the command's output to the log, at most `cap` bytes; drain the rest unread."""
+    fd, kept = pipe.fileno(), 0
+    while chunk := os.read(fd, CHUNK):
+        if kept < cap:
+            log.write(chunk[: cap - kept])
+            kept += len(chunk)
+        if kept > cap:
+            over.set()
+    log.flush()
+
+
+def _chain(hooks: list[Callable[[], None]]) -> Callable[[], None]:
+    """One preexec hook running `hooks` in order."""
+
+    def run() -> None:
+        """Runs in the child between fork and exec."""
+        for hook in hooks:
+            hook()
+
+    return run
+
+
+def _unjailed_limits(limits: Limits) -> Callable[[], None]:
+    """A preexec hook that caps file size and core dumps for an unjailed command."""
+
+    def apply() -> None:
+        """Runs in the child between fork and exec."""
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply

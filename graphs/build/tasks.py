@@ -22,14 +22,9 @@ from charter.agents import (
 )
 from charter.graphs.build.cache import content_hash
 from charter.graphs.build.context import BuildContext
+from charter.graphs.build.paths import PathRefused, check_path, write_files
 from charter.graphs.build.records import RefusedWrite, TaskState, VerifyRun, now_iso
-from charter.graphs.build.sandbox import (
-    PathRefused,
-    VerifyResult,
-    check_path,
-    run_verify,
-    write_files,
-)
+from charter.graphs.build.sandbox import Outcome, SandboxUnavailable, run_jailed
 
 Files = list[tuple[str, str | None]]
 
@@ -161,7 +156,7 @@ def run_task(ctx: BuildContext, task_id: str) -> str:
         verify = _verify(ctx, task, attempt)
     record = journal.record.tasks[task_id]
     if not verify.ok:
-        how = "timed out" if verify.timed_out else f"exit {verify.code}"
+        how = _how(verify)
         tries = f"after {attempt} fixer attempt{'s' if attempt != 1 else ''}"
         return _finish(
             ctx,
@@ -192,9 +187,16 @@ def run_task(ctx: BuildContext, task_id: str) -> str:
     )
 
 
-def _failure_text(task: PlannedTask, verify: VerifyResult) -> str:
+def _how(verify: Outcome) -> str:
+    """How a failed verify ended: `exit 1`, `timed out`, `output limit`, ..."""
+    if verify.limit is None:
+        return f"exit {verify.code}"
+    return "timed out" if verify.timed_out else f"{verify.limit} limit"
+
+
+def _failure_text(task: PlannedTask, verify: Outcome) -> str:
     """What the fixer reads about a failed verify: the command, its exit code, its output."""
-    how = "timed out and was killed" if verify.timed_out else f"exited with code {verify.code}"
+    how = f"exited with code {verify.code}" if verify.limit is None else "was stopped"
     return f"$ {task.verify}\n[the command {how}]\n{verify.output}"
 
 
@@ -233,7 +235,7 @@ def _absorb(
     return None
 
 
-def _verify(ctx: BuildContext, task: PlannedTask, attempt: int) -> VerifyResult:
+def _verify(ctx: BuildContext, task: PlannedTask, attempt: int) -> Outcome:
     """Run the task's verify command and record the run."""
     journal = ctx.journal
     journal.task(
@@ -242,14 +244,9 @@ def _verify(ctx: BuildContext, task: PlannedTask, attempt: int) -> VerifyResult:
         state=TaskState.VERIFYING,
     )
     log = ctx.bdir.logs / f"{task.id}-verify-{attempt}.log"
-    result = run_verify(
-        task.verify,
-        cwd=ctx.bdir.workspace,
-        home=ctx.bdir.home,
-        tmpdir=ctx.bdir.tmp,
-        timeout=ctx.verify_timeout,
-        log_path=log,
-    )
+    result = run_command(ctx, task.verify, log)
+    if journal.record.sandbox != result.sandbox:
+        journal.build(None, sandbox=result.sandbox)
     record = journal.record.tasks[task.id]
     runs = [
         *record.verify,
@@ -257,12 +254,32 @@ def _verify(ctx: BuildContext, task: PlannedTask, attempt: int) -> VerifyResult:
             attempt=attempt,
             code=result.code,
             timed_out=result.timed_out,
+            limit=result.limit,
             duration_s=round(result.duration, 3),
             log=log.relative_to(ctx.bdir.root).as_posix(),
         ),
     ]
     journal.task(task.id, None, verify=runs, verify_s=record.verify_s + result.duration)
     return result
+
+
+def run_command(ctx: BuildContext, command: str, log: Path) -> Outcome:
+    """Run one command of the build in its jail; a jail that cannot be made fails the run."""
+    try:
+        if ctx.jail is None:
+            raise SandboxUnavailable("no sandbox policy was given: the build runs no command")
+        return run_jailed(
+            command,
+            ctx.bdir.workspace,
+            ctx.jail,
+            home=ctx.bdir.home,
+            tmpdir=ctx.bdir.tmp,
+            log_path=log,
+        )
+    except SandboxUnavailable as exc:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"[charter: not run: {exc}]\n", encoding="utf-8")
+        return Outcome(126, "sandbox", str(exc), 0.0, str(log), "unavailable")
 
 
 def _commit(ctx: BuildContext, task: PlannedTask, files: list[str], ihash: str) -> str:
