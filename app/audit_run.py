@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from charter.agents import ModelFactory
     from charter.app.workspace import Workspace
     from charter.graphs.audit import AuditRequest
-    from charter.specs import Finding
+    from charter.specs import Finding, Spec
 
 
 def spec_prefix(ws: Workspace) -> str:
@@ -40,19 +40,31 @@ def auditor_factory(
     return factory, factory.resolve("auditor").name
 
 
-def validation_errors(ws: Workspace, files: Mapping[str, bytes]) -> list[Finding]:
-    """Validation ERRORs of the spec (no model), quotes checked against the ledger; the audit
-    refuses a spec that has any."""
-    from charter.specs import Severity, load_spec_files, merge_findings, validate
+def spec_findings(
+    ws: Workspace, files: Mapping[str, bytes] | None = None
+) -> tuple[Spec, list[Finding]]:
+    """The spec (`files`, or the working tree's spec dir) and every parse and validation finding,
+    quotes checked against the ledger: what `charter validate` reports."""
+    from charter.specs import load_spec_dir, load_spec_files, merge_findings, validate
     from charter.transcripts import Ledger
 
     ledger = Ledger(ws.transcripts_dir, ws.state_db)
     try:
-        spec, parse_findings = load_spec_files(dict(files))
-        found = merge_findings(parse_findings, validate(spec, message_text=ledger.user_text))
+        if files is None:
+            spec, parse_findings = load_spec_dir(ws.spec_dir)
+        else:
+            spec, parse_findings = load_spec_files(dict(files))
+        return spec, merge_findings(parse_findings, validate(spec, message_text=ledger.user_text))
     finally:
         ledger.close()
-    return [f for f in found if f.severity is Severity.ERROR]
+
+
+def validation_errors(ws: Workspace, files: Mapping[str, bytes] | None = None) -> list[Finding]:
+    """The spec's blocking ERRORs (`specs.blocking_errors`), quotes checked against the ledger:
+    validate, build, the audit and the TUI all stop on exactly these."""
+    from charter.specs import blocking_errors
+
+    return blocking_errors(spec_findings(ws, files)[1])
 
 
 def audit_request(

@@ -25,6 +25,7 @@ from charter.specs.parser import MAX_FILE_BYTES, parse_bytes, parse_file
 from charter.specs.render import render_file, render_provenance, render_requirement
 from charter.specs.validate import (
     MessageText,
+    blocking_errors,
     merge_findings,
     sort_findings,
     validate,
@@ -50,6 +51,7 @@ __all__ = [
     "Severity",
     "Spec",
     "SpecFile",
+    "blocking_errors",
     "load_spec_dir",
     "load_spec_files",
     "merge_findings",
