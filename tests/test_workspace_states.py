@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM
-from tests.scribe_support import seed
+from tests.scribe_support import TELEMETRY, add, git, proposal, seed
 
 
 def test_state_dir_that_is_a_file_is_a_clear_error(workspace: Path) -> None:
@@ -57,3 +57,49 @@ def test_damaged_index_is_reported_and_reindex_moves_it_aside(
     found = run_charter("transcript", "search", "later", cwd=workspace)
     assert found.code == 0 and "find this later" in found.out
     assert "damaged" not in found.err
+
+
+OTHER = "# Other\n\n## Misc\n\n- **MIS-1** The tool SHOULD be café friendly.\n  > inferred: x\n"
+
+
+def test_invalid_utf8_spec_file_is_located_and_never_rewritten(
+    workspace: Path, llm: FakeLLM
+) -> None:
+    """One Latin-1 byte in a committed spec file: validate, the scribe's repair round and the
+    review name it at file:line:column; a proposal aimed at it is refused; accept commits the
+    rest and leaves the file's bytes alone."""
+    seed(workspace, {"telemetry.md": TELEMETRY, "other.md": OTHER})
+    broken = workspace / "specs" / "other.md"
+    data = broken.read_bytes().replace("é".encode(), b"\xe9")
+    broken.write_bytes(data)
+    git(workspace, "commit", "-qam", "user: a Latin-1 byte")
+    where = "other.md:5:35"
+
+    validated = run_charter("validate", cwd=workspace)
+    assert validated.code == 1 and f"specs/{where}: ERROR invalid-utf8" in validated.out
+
+    llm.tool_call(
+        "propose_change",
+        proposal(
+            "misc", add("The tool MUST accept batches.", "batches", section="Misc", file="other.md")
+        ),
+    )
+    llm.tool_call(
+        "propose_change", proposal("batches", add("The service MUST accept batches.", "batches"))
+    )
+    said = run_charter("say", "batches please", cwd=workspace, env=llm.env())
+    assert said.code == 0, said.err
+    repair = llm.messages(1)[-1]
+    assert repair["role"] == "tool" and "invalid UTF-8" in repair["content"]
+    assert f"({where})" in repair["content"]
+    assert f"WARNING {where} invalid UTF-8" in said.out
+    assert "other.md" not in said.out.split("--- a/", 1)[1]
+
+    pending = run_charter("pending", cwd=workspace)
+    assert f"WARNING {where} invalid UTF-8" in pending.out
+    accepted = run_charter("accept", cwd=workspace)
+    assert accepted.code == 0, accepted.err
+    changed = git(workspace, "show", "--name-only", "--format=", "HEAD").split()
+    assert "specs/other.md" not in changed and "specs/telemetry.md" in changed
+    assert broken.read_bytes() == data
+    assert git(workspace, "status", "--porcelain", "specs") == ""
