@@ -287,6 +287,16 @@ def too_large_error(endpoint: str, size: int, limit: int) -> ModelCallError:
     )
 
 
+def proposal_too_large_error(endpoint: str, size: int, limit: int) -> ModelCallError:
+    """The error for a proposal over `[scribe] max_proposal_bytes`."""
+    return ModelCallError(
+        f"The scribe's proposal is {size:,} bytes, over [scribe] max_proposal_bytes "
+        f"({limit:,}) in charter.toml: ask for a smaller change, or raise the limit.",
+        kind="too_large",
+        endpoint=endpoint,
+    )
+
+
 @contextmanager
 def model_errors(
     *,

@@ -75,9 +75,12 @@ class ModelFactory:
         env: Mapping[str, str] | None = None,
         usage_db: Path | None = None,
         context: str | None = None,
+        max_proposal_bytes: int | None = None,
     ) -> None:
-        """`env` defaults to the process environment; `usage_db` is the workspace's state.db."""
+        """`env` defaults to the process environment; `usage_db` is the workspace's state.db;
+        `max_proposal_bytes` is `[scribe] max_proposal_bytes` (None: only the reply cap)."""
         self.settings = settings
+        self.max_proposal_bytes = max_proposal_bytes
         self.env: Mapping[str, str] = os.environ if env is None else env
         self.usage_db = usage_db
         self.context = context
@@ -169,6 +172,7 @@ class ModelFactory:
                 "charter_repairs": resolved.repairs,
                 "charter_retries": resolved.max_retries,
                 "charter_max_reply_bytes": resolved.max_reply_bytes,
+                "charter_max_proposal_bytes": self.max_proposal_bytes,
             },
         }
         if resolved.temperature is not None:

@@ -32,7 +32,13 @@ from langchain_core.messages import (
 from langchain_core.messages.tool import invalid_tool_call, tool_call
 from langchain_core.messages.utils import message_chunk_to_message
 
-from charter.agents.errors import ModelCallError, cut_error, empty_reply_error, explain
+from charter.agents.errors import (
+    ModelCallError,
+    cut_error,
+    empty_reply_error,
+    explain,
+    proposal_too_large_error,
+)
 from charter.agents.llm import base_model, check_reply_size, error_context
 from charter.agents.proposal import Proposal, Question
 from charter.agents.retry import budget_of, call_with_retries
@@ -153,6 +159,16 @@ def _strict(acc: AIMessageChunk) -> AIMessage:
     return message.model_copy(update={"tool_calls": calls, "invalid_tool_calls": invalid})
 
 
+def _check_proposal_size(model: Any, args: dict[str, Any], endpoint: str) -> None:
+    """Refuse a terminal call whose arguments exceed `[scribe] max_proposal_bytes`."""
+    limit = (base_model(model).metadata or {}).get("charter_max_proposal_bytes")
+    if limit is None:
+        return
+    size = len(json.dumps(args, ensure_ascii=False).encode("utf-8"))
+    if size > int(limit):
+        raise proposal_too_large_error(endpoint, size, int(limit))
+
+
 def run_scribe(
     model: BaseChatModel,
     messages: Sequence[BaseMessage],
@@ -195,6 +211,7 @@ def run_scribe(
             if name in READ_TOOLS:
                 replies.append(ToolMessage(tools.run(name, args), tool_call_id=call_id))
             elif name in TERMINAL_TOOLS and terminal is None:
+                _check_proposal_size(model, args, endpoint)
                 parsed = parse_tool_args(TERMINAL_TOOLS[name], args)
                 if isinstance(parsed, str):
                     errors.append(f"{name}: {parsed}")

@@ -60,7 +60,7 @@ class ModelSettings(BaseModel):
     structured_output: StructuredMethod = StructuredMethod.FUNCTION_CALLING
     schema_repairs: int = Field(default=2, ge=0, le=5, description="resends after a bad reply")
     max_reply_bytes: int = Field(
-        default=2_000_000,
+        default=1_000_000,
         ge=1024,
         description="a reply (text and tool arguments) longer than this is refused",
     )

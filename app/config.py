@@ -35,6 +35,18 @@ class BuildSettings(BaseModel):
     verify_timeout: float = Field(default=300.0, gt=0)
 
 
+class ScribeSettings(BaseModel):
+    """The `[scribe]` table: limits on what the scribe may propose."""
+
+    model_config = {"extra": "forbid"}
+
+    max_proposal_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        description="a proposal (its tool-call arguments) longer than this is refused",
+    )
+
+
 class Config(BaseModel):
     """The whole of `charter.toml`."""
 
@@ -42,6 +54,7 @@ class Config(BaseModel):
 
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    scribe: ScribeSettings = Field(default_factory=ScribeSettings)
     build: BuildSettings = Field(default_factory=BuildSettings)
 
 

@@ -22,7 +22,13 @@ def model_factory(
     """The per-role model factory for `ws`, recording usage in its state.db."""
     from charter.agents import ModelFactory
 
-    return ModelFactory(ws.config.model, env=env, usage_db=ws.state_db, context=context)
+    return ModelFactory(
+        ws.config.model,
+        env=env,
+        usage_db=ws.state_db,
+        context=context,
+        max_proposal_bytes=ws.config.scribe.max_proposal_bytes,
+    )
 
 
 def intent_session(ws: Workspace, factory: ModelFactory, model_name: str) -> IntentSession:

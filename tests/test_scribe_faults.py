@@ -199,3 +199,43 @@ def test_a_key_the_server_echoes_never_reaches_the_user_or_the_ledger(
     for path in [*(workspace / "transcripts").iterdir(), *(workspace / ".charter").iterdir()]:
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_proposal_over_the_cap_is_refused_and_nothing_large_is_kept(
+    workspace: Path, llm: FakeLLM
+) -> None:
+    """A proposal over [scribe] max_proposal_bytes: exit 4 naming the setting; the ledger and
+    the checkpoints stay small; nothing is pending or committed."""
+    configure(workspace)
+    path = workspace / "charter.toml"
+    config = load_config(path)
+    config.scribe.max_proposal_bytes = 4096
+    write_config(path, config)
+    base = seed(workspace)
+    huge = "The service MUST accept " + "very " * 40_000 + "big batches."
+    llm.tool_call("propose_change", proposal("huge", add(huge)))
+    said = cli(workspace, "say", "make it big", env=llm.env())
+    assert said.code == 4, said.err
+    assert "over [scribe] max_proposal_bytes (4,096)" in said.err
+    assert head(workspace) == base
+    assert cli(workspace, "pending").code == 1
+    kept = sum(p.stat().st_size for p in (workspace / "transcripts").iterdir())
+    assert kept < 2000
+    assert (workspace / ".charter" / "checkpoints.db").stat().st_size < len(huge)
+
+
+def test_a_large_allowed_reply_is_not_copied_into_every_checkpoint(
+    workspace: Path, llm: FakeLLM
+) -> None:
+    """A reply under the cap is kept verbatim once in the ledger; the turn's checkpoints hold a
+    few copies at most (they held ten before the conversation was dropped after use)."""
+    configure(workspace)
+    seed(workspace)
+    reply = "word " * 100_000  # 500 kB, under the default [model] max_reply_bytes
+    llm.reply(reply)
+    checkpoints = workspace / ".charter" / "checkpoints.db"
+    said = cli(workspace, "say", "say a lot", env=llm.env())
+    assert said.code == 0, said.err
+    assert [r["text"] for r in ledger_records(workspace)][-1] == reply
+    grown = sum(p.stat().st_size for p in checkpoints.parent.glob("checkpoints.db*"))
+    assert grown < 6 * len(reply), f"{grown / len(reply):.1f} copies"
