@@ -73,9 +73,12 @@ def audit_request(
     factory: ModelFactory,
     model_name: str,
     rev: str | None = None,
+    *,
+    fresh: bool = False,
 ) -> AuditRequest:
     """Everything one audit of `files` needs: the user's messages and the LOCKED history up to
-    `rev` (default HEAD); the auditor model is built only if something must be sent."""
+    `rev` (default HEAD); the auditor model is built only if something must be sent (with
+    `fresh`, everything is sent again)."""
     from charter.graphs.audit import AuditRequest, locked_history, user_records
     from charter.transcripts import Ledger
 
@@ -91,4 +94,5 @@ def audit_request(
         make_model=lambda: factory.chat("auditor"),
         user_records=records,
         locked=locked_history(ws.state_db, ws.root, ws.spec_dir, rev or "HEAD"),
+        fresh=fresh,
     )
