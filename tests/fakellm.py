@@ -15,8 +15,9 @@ JSON, `cut` drops the connection mid-chunk, `truncated` ends the stream cleanly 
 finish reason, no `[DONE]`: what a proxy that gives up sends), `empty` is a reply with nothing in
 it, and `html` answers 200 with an HTML page (a misconfigured proxy or base URL).
 
-Note that the OpenAI client retries timeouts, 429 and 5xx `max_retries` times: each retry consumes
-the next scripted reply (use `times=` on `fault`, or configure `max_retries=0`).
+Note that timeouts, 429 and 5xx are retried `max_retries` times (by Charter's `agents.retry`, or
+by a bare OpenAI client): each retry consumes the next scripted reply (use `times=` on `fault`,
+or configure `max_retries=0`).
 """
 
 from __future__ import annotations

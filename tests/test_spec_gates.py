@@ -37,7 +37,7 @@ def test_validation_errors_stop_build_and_audit_unless_forced(
 
     built = run_charter("build", "--plan-only", cwd=workspace, env=env)
     assert built.code == 1, built.out + built.err
-    assert f"{LOCATION}: ERROR unknown-message" in built.err
+    assert f"{LOCATION}: ERROR unknown-message" in built.out
     assert "1 validation error(s)" in built.err and "--force" in built.err
     assert "0 validation errors" not in built.out
     assert not (workspace / ".charter" / "builds").exists() or not any(

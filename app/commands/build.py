@@ -165,7 +165,7 @@ def _validation_gate(ws: Workspace, rev: str, *, force: bool) -> None:
     for f in errors:
         typer.echo(
             f"{prefix}/{f.file}:{f.line}:{f.column}: {f.severity.value} {f.code}: {f.message}",
-            err=True,
+            err=force,
         )
     if force:
         typer.echo(f"--force: building despite {len(errors)} validation error(s)", err=True)
