@@ -18,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 import openai
 from langchain_core.exceptions import ContextOverflowError
 
+from charter.agents.retry import CallBudget, GiveUp
+
 DEFAULT_ENDPOINT = "https://api.openai.com/v1"
 
 CallErrorKind = Literal[
@@ -31,6 +33,8 @@ CallErrorKind = Literal[
     "connection",
     "cut",
     "empty",
+    "not_openai",
+    "too_large",
     "schema",
     "other",
 ]
@@ -137,17 +141,41 @@ def _is_cut(exc: BaseException) -> bool:
     return False
 
 
+def _not_openai(exc: BaseException) -> bool:
+    """Did the endpoint answer with something that is not an OpenAI reply (an HTML page)?"""
+    text = str(exc)
+    return isinstance(exc, ValueError) and (
+        "Unexpected response type" in text or "No generation chunks" in text
+    )
+
+
+def _waited(timeout: float | None, retries: int) -> str:
+    """How long a call that never got an answer was given: `within 20 s` or the full bound."""
+    if not timeout:
+        return " in time"
+    if retries <= 0:
+        return f" within {timeout:g} s"
+    budget = CallBudget(timeout=timeout, retries=retries)
+    return f" within {timeout:g} s in any of {budget.attempts} attempts ({budget.bound:g} s in all)"
+
+
 def explain(
     exc: BaseException,
     *,
     endpoint: str | None = None,
     timeout: float | None = None,
+    retries: int = 0,
     key_env: str = "OPENAI_API_KEY",
     secrets: tuple[str, ...] = (),
 ) -> ModelCallError:
     """Map an openai/httpx failure to one sentence naming the endpoint and what to do."""
     if isinstance(exc, ModelCallError):
         return exc
+    asked_wait = None
+    if isinstance(exc, GiveUp):
+        exc, asked_wait = exc.cause, exc.asked_wait
+        if isinstance(exc, ModelCallError):
+            return exc
     where = _endpoint_of(exc, endpoint)
 
     def error(message: str, kind: CallErrorKind, status: int | None = None) -> ModelCallError:
@@ -155,11 +183,17 @@ def explain(
         return ModelCallError(scrub(message, *secrets), kind=kind, endpoint=where, status=status)
 
     if isinstance(exc, openai.APITimeoutError):
-        within = f" within {timeout:g} s" if timeout else " in time"
         return error(
-            f"The model endpoint {where} did not answer{within}: check that the server is up, "
-            "or raise [model] timeout in charter.toml.",
+            f"The model endpoint {where} did not answer{_waited(timeout, retries)}: check that "
+            "the server is up, or raise [model] timeout in charter.toml.",
             "timeout",
+        )
+    if _not_openai(exc):
+        return error(
+            f"The model endpoint {where} answered with something that is not an OpenAI-style "
+            "reply (an HTML page or plain text): check that OPENAI_BASE_URL is the API's "
+            "address (it usually ends in /v1).",
+            "not_openai",
         )
     if isinstance(exc, ContextOverflowError):
         return error(
@@ -176,6 +210,13 @@ def explain(
                 f"The model endpoint {where} rejected the API key {http}: "
                 f"check {key_env}, or that OPENAI_BASE_URL points at the right server.",
                 "auth",
+                status,
+            )
+        if status == 429 and asked_wait is not None:
+            return error(
+                f"The model endpoint {where} is rate-limiting requests {http} and asks to wait "
+                f"{asked_wait:g} s, longer than this call may take: wait, then retry.",
+                "rate_limit",
                 status,
             )
         if status == 429:
@@ -206,11 +247,7 @@ def explain(
             status,
         )
     if _is_cut(exc):
-        return error(
-            f"The model endpoint {where} closed the connection in the middle of its reply: "
-            "retry, and check the server's logs if it keeps happening.",
-            "cut",
-        )
+        return cut_error(where)
     if isinstance(exc, openai.APIConnectionError):
         return error(
             f"Cannot reach the model endpoint {where}: is the server running? "
@@ -218,6 +255,16 @@ def explain(
             "connection",
         )
     return error(f"The model call to {where} failed: {type(exc).__name__}: {exc}", "other")
+
+
+def cut_error(endpoint: str) -> ModelCallError:
+    """The error for a reply that stopped half-way (a dropped connection, no finish reason)."""
+    return ModelCallError(
+        f"The model endpoint {endpoint} closed the connection in the middle of its reply: "
+        "retry, and check the server's logs if it keeps happening.",
+        kind="cut",
+        endpoint=endpoint,
+    )
 
 
 def empty_reply_error(endpoint: str) -> ModelCallError:
@@ -229,11 +276,33 @@ def empty_reply_error(endpoint: str) -> ModelCallError:
     )
 
 
+def too_large_error(endpoint: str, size: int, limit: int) -> ModelCallError:
+    """The error for a reply over `[model] max_reply_bytes`."""
+    return ModelCallError(
+        f"The model at {endpoint} sent a reply of more than {limit:,} bytes (at least {size:,}), "
+        "over [model] max_reply_bytes in charter.toml: ask for something smaller, or raise the "
+        "limit.",
+        kind="too_large",
+        endpoint=endpoint,
+    )
+
+
+def proposal_too_large_error(endpoint: str, size: int, limit: int) -> ModelCallError:
+    """The error for a proposal over `[scribe] max_proposal_bytes`."""
+    return ModelCallError(
+        f"The scribe's proposal is {size:,} bytes, over [scribe] max_proposal_bytes "
+        f"({limit:,}) in charter.toml: ask for a smaller change, or raise the limit.",
+        kind="too_large",
+        endpoint=endpoint,
+    )
+
+
 @contextmanager
 def model_errors(
     *,
     endpoint: str | None = None,
     timeout: float | None = None,
+    retries: int = 0,
     key_env: str = "OPENAI_API_KEY",
     secrets: tuple[str, ...] = (),
 ) -> Iterator[None]:
@@ -242,7 +311,14 @@ def model_errors(
         yield
     except ModelCallError:
         raise
-    except openai.OpenAIError as exc:
+    except (openai.OpenAIError, GiveUp, ValueError) as exc:
+        if isinstance(exc, ValueError) and not _not_openai(exc):
+            raise
         raise explain(
-            exc, endpoint=endpoint, timeout=timeout, key_env=key_env, secrets=secrets
+            exc,
+            endpoint=endpoint,
+            timeout=timeout,
+            retries=retries,
+            key_env=key_env,
+            secrets=secrets,
         ) from exc

@@ -31,7 +31,9 @@ from charter.agents.errors import (
     empty_reply_error,
     model_errors,
     public_url,
+    too_large_error,
 )
+from charter.agents.retry import acall_with_retries, budget_of, call_with_retries
 from charter.agents.settings import ROLES, ModelSettings, StructuredMethod
 from charter.agents.usage import UsageRecorder, UsageSummary, summarise_usage
 
@@ -53,6 +55,7 @@ class ResolvedModel(BaseModel):
     temperature: float | None
     structured_method: StructuredMethod
     repairs: int
+    max_reply_bytes: int
     api_key_env: str
     has_key: bool
 
@@ -72,9 +75,12 @@ class ModelFactory:
         env: Mapping[str, str] | None = None,
         usage_db: Path | None = None,
         context: str | None = None,
+        max_proposal_bytes: int | None = None,
     ) -> None:
-        """`env` defaults to the process environment; `usage_db` is the workspace's state.db."""
+        """`env` defaults to the process environment; `usage_db` is the workspace's state.db;
+        `max_proposal_bytes` is `[scribe] max_proposal_bytes` (None: only the reply cap)."""
         self.settings = settings
+        self.max_proposal_bytes = max_proposal_bytes
         self.env: Mapping[str, str] = os.environ if env is None else env
         self.usage_db = usage_db
         self.context = context
@@ -114,6 +120,7 @@ class ModelFactory:
             temperature=pick("temperature"),
             structured_method=pick("structured_output"),
             repairs=shared.schema_repairs,
+            max_reply_bytes=shared.max_reply_bytes,
             api_key_env=key_env,
             has_key=self._env(key_env) is not None,
         )
@@ -153,7 +160,8 @@ class ModelFactory:
             "base_url": resolved.endpoint,
             "api_key": self._key(resolved),
             "timeout": resolved.timeout,
-            "max_retries": resolved.max_retries,
+            # Charter retries itself (agents.retry), within a bound it can state.
+            "max_retries": 0,
             "use_responses_api": False,
             "stream_usage": True,
             "callbacks": callbacks,
@@ -162,6 +170,9 @@ class ModelFactory:
                 "charter_key_env": resolved.api_key_env,
                 "charter_structured_method": resolved.structured_method.value,
                 "charter_repairs": resolved.repairs,
+                "charter_retries": resolved.max_retries,
+                "charter_max_reply_bytes": resolved.max_reply_bytes,
+                "charter_max_proposal_bytes": self.max_proposal_bytes,
             },
         }
         if resolved.temperature is not None:
@@ -178,7 +189,7 @@ class ModelFactory:
 
 
 def error_context(model: ChatOpenAI) -> dict[str, Any]:
-    """Endpoint, timeout, key variable and key of a factory-built model, for `explain()`.
+    """Endpoint, timeout, retries, key variable and key of a factory-built model, for `explain()`.
 
     The key itself goes in `secrets` so that an error message echoing it (careless servers
     do, and not every key looks like `sk-...`) is masked before anyone sees or records it.
@@ -190,36 +201,64 @@ def error_context(model: ChatOpenAI) -> dict[str, Any]:
     return {
         "endpoint": model.openai_api_base or DEFAULT_ENDPOINT,
         "timeout": timeout if isinstance(timeout, int | float) else None,
+        "retries": budget_of(model).retries,
         "key_env": metadata.get("charter_key_env", "OPENAI_API_KEY"),
         "secrets": (key,) if key else (),
     }
 
 
-def _check_reply(model: ChatOpenAI, reply: BaseMessage) -> AIMessage:
-    """Reject a reply with neither text nor tool calls."""
+def max_reply_bytes(model: ChatOpenAI) -> int:
+    """The reply size cap of a factory-built model (`[model] max_reply_bytes`)."""
+    metadata = model.metadata or {}
+    default = ModelSettings.model_fields["max_reply_bytes"].default
+    return int(metadata.get("charter_max_reply_bytes", default))
+
+
+def reply_size(reply: BaseMessage) -> int:
+    """The bytes a reply carries: its text and its tool calls' arguments."""
     assert isinstance(reply, AIMessage)
+    size = len(str(reply.text).encode("utf-8"))
+    for call in reply.tool_calls:
+        size += len(str(call["args"]).encode("utf-8"))
+    for bad in reply.invalid_tool_calls:
+        size += len((bad.get("args") or "").encode("utf-8"))
+    return size
+
+
+def check_reply_size(model: ChatOpenAI, size: int) -> None:
+    """Refuse a reply over the model's size cap (ModelCallError, kind `too_large`)."""
+    limit = max_reply_bytes(model)
+    if size > limit:
+        raise too_large_error(error_context(model)["endpoint"], size, limit)
+
+
+def _check_reply(model: ChatOpenAI, reply: BaseMessage) -> AIMessage:
+    """Reject a reply over the size cap, or with neither text nor tool calls."""
+    assert isinstance(reply, AIMessage)
+    check_reply_size(model, reply_size(reply))
     if not reply.tool_calls and not reply.invalid_tool_calls and not reply.text.strip():
         raise empty_reply_error(error_context(model)["endpoint"])
     return reply
 
 
 def call_model(model: ChatOpenAI | Any, messages: Sequence[BaseMessage]) -> AIMessage:
-    """Invoke a (possibly tool-bound) model; failures and empty replies raise ModelCallError."""
-    base = _base_model(model)
+    """Invoke a (possibly tool-bound) model, retrying within its budget; failures, empty and
+    oversized replies raise ModelCallError."""
+    base = base_model(model)
     with model_errors(**error_context(base)):
-        reply = model.invoke(list(messages))
+        reply = call_with_retries(budget_of(base), lambda: model.invoke(list(messages)))
     return _check_reply(base, reply)
 
 
 async def acall_model(model: ChatOpenAI | Any, messages: Sequence[BaseMessage]) -> AIMessage:
     """Async `call_model`."""
-    base = _base_model(model)
+    base = base_model(model)
     with model_errors(**error_context(base)):
-        reply = await model.ainvoke(list(messages))
+        reply = await acall_with_retries(budget_of(base), lambda: model.ainvoke(list(messages)))
     return _check_reply(base, reply)
 
 
-def _base_model(model: Any) -> ChatOpenAI:
+def base_model(model: Any) -> ChatOpenAI:
     """The ChatOpenAI under a `bind_tools`/`bind` wrapper."""
     while not isinstance(model, ChatOpenAI):
         bound = getattr(model, "bound", None)

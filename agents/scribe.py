@@ -13,10 +13,13 @@ code rejected a proposal) by appending a `ToolMessage` answering `call_id`.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpx
+import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
@@ -29,9 +32,16 @@ from langchain_core.messages import (
 from langchain_core.messages.tool import invalid_tool_call, tool_call
 from langchain_core.messages.utils import message_chunk_to_message
 
-from charter.agents.errors import ModelCallError, empty_reply_error, explain
-from charter.agents.llm import error_context
+from charter.agents.errors import (
+    ModelCallError,
+    cut_error,
+    empty_reply_error,
+    explain,
+    proposal_too_large_error,
+)
+from charter.agents.llm import base_model, check_reply_size, error_context
 from charter.agents.proposal import Proposal, Question
+from charter.agents.retry import budget_of, call_with_retries
 from charter.agents.scribe_tools import (
     READ_TOOLS,
     TERMINAL_TOOLS,
@@ -67,26 +77,57 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _chunk_size(chunk: AIMessageChunk) -> int:
+    """Bytes of text and tool-call arguments a streamed chunk adds."""
+    size = len(str(chunk.text).encode("utf-8"))
+    for piece in chunk.tool_call_chunks:
+        size += len((piece.get("args") or "").encode("utf-8"))
+    return size
+
+
 def _stream(
     model: Any,
     messages: Sequence[BaseMessage],
     on_token: TokenCallback | None,
     where: dict[str, Any],
 ) -> AIMessage:
-    """One streamed model call, aggregated into a message; failures become ModelCallError."""
-    acc: AIMessageChunk | None = None
-    try:
+    """One streamed model call, aggregated into a message; failures become ModelCallError.
+
+    It is retried within the model's budget only while nothing has been shown; a stream that
+    ends without a finish reason was cut, and one over the size cap is stopped where it is.
+    """
+    base = base_model(model)
+    budget = budget_of(base)
+    deadline = time.monotonic() + budget.bound
+    shown = False
+
+    def attempt() -> AIMessageChunk | None:
+        """Read one stream to its end."""
+        nonlocal shown
+        acc: AIMessageChunk | None = None
+        size = 0
         for chunk in model.stream(list(messages)):
+            size += _chunk_size(chunk)
+            check_reply_size(base, size)
             text = str(chunk.text)
             if text and on_token is not None:
+                shown = True
                 on_token(text)
             acc = chunk if acc is None else acc + chunk
+            if time.monotonic() > deadline:
+                raise openai.APITimeoutError(request=httpx.Request("POST", where["endpoint"]))
+        return acc
+
+    try:
+        acc = call_with_retries(budget, attempt, may_retry=lambda: not shown)
     except ModelCallError:
         raise
     except Exception as exc:
         raise explain(exc, **where) from exc
     if acc is None:
         raise empty_reply_error(where["endpoint"])
+    if not acc.response_metadata.get("finish_reason"):
+        raise cut_error(where["endpoint"])
     return _strict(acc)
 
 
@@ -116,6 +157,16 @@ def _strict(acc: AIMessageChunk) -> AIMessage:
             continue
         calls.append(tool_call(name=name, args=args, id=call_id))
     return message.model_copy(update={"tool_calls": calls, "invalid_tool_calls": invalid})
+
+
+def _check_proposal_size(model: Any, args: dict[str, Any], endpoint: str) -> None:
+    """Refuse a terminal call whose arguments exceed `[scribe] max_proposal_bytes`."""
+    limit = (base_model(model).metadata or {}).get("charter_max_proposal_bytes")
+    if limit is None:
+        return
+    size = len(json.dumps(args, ensure_ascii=False).encode("utf-8"))
+    if size > int(limit):
+        raise proposal_too_large_error(endpoint, size, int(limit))
 
 
 def run_scribe(
@@ -160,6 +211,7 @@ def run_scribe(
             if name in READ_TOOLS:
                 replies.append(ToolMessage(tools.run(name, args), tool_call_id=call_id))
             elif name in TERMINAL_TOOLS and terminal is None:
+                _check_proposal_size(model, args, endpoint)
                 parsed = parse_tool_args(TERMINAL_TOOLS[name], args)
                 if isinstance(parsed, str):
                     errors.append(f"{name}: {parsed}")

@@ -95,8 +95,9 @@ def scribe_messages(
         parts.append(review)
     if extra:
         parts.append(extra)
-    parts.append(
-        f"New message {message.id} from the user (cite {message.id} for explicit items):\n"
-        + message.text
-    )
+    if message.role == "user":
+        head = f"New message {message.id} from the user (cite {message.id} for explicit items):"
+    else:  # a request Charter makes on the user's behalf (e.g. `charter audit fix`)
+        head = f"New request {message.id} from Charter, not the user's words (never cite it):"
+    parts.append(head + "\n" + message.text)
     return [SystemMessage(prompt), HumanMessage("\n\n".join(parts))]

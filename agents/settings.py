@@ -59,6 +59,11 @@ class ModelSettings(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     structured_output: StructuredMethod = StructuredMethod.FUNCTION_CALLING
     schema_repairs: int = Field(default=2, ge=0, le=5, description="resends after a bad reply")
+    max_reply_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        description="a reply (text and tool arguments) longer than this is refused",
+    )
     roles: dict[Literal["scribe", "auditor", "planner", "coder", "fixer"], RoleOverride] = Field(
         default_factory=dict
     )

@@ -23,8 +23,9 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, ValidationError
 
 from charter.agents.errors import ModelCallError, model_errors
-from charter.agents.llm import error_context
+from charter.agents.llm import check_reply_size, error_context, reply_size
 from charter.agents.prompts import render_prompt
+from charter.agents.retry import acall_with_retries, budget_of, call_with_retries
 from charter.agents.settings import StructuredMethod
 
 T = TypeVar("T", bound=BaseModel)
@@ -106,7 +107,9 @@ class _RepairLoop:
         self.schema = schema
         self.name = tool_name(schema)
         self.messages = list(messages)
+        self.model = model
         self.errors = error_context(model)
+        self.budget = budget_of(model)
         # The function dict, not the class: with a class, json_schema makes the SDK validate
         # the reply itself and raise before the raw message reaches the repair loop.
         chain = model.with_structured_output(
@@ -128,6 +131,7 @@ class _RepairLoop:
         """Parse the raw reply; on failure extend the conversation with the repair request."""
         raw = result if isinstance(result, AIMessage) else result["raw"]
         assert isinstance(raw, AIMessage)
+        check_reply_size(self.model, reply_size(raw))
         if self.method is StructuredMethod.FUNCTION_CALLING:
             outcome = self._parse_tool_reply(raw)
         else:
@@ -199,7 +203,7 @@ def invoke_structured(
     error = ""
     for _ in range(loop.attempts):
         with model_errors(**loop.errors):
-            result = loop.runnable.invoke(loop.messages)
+            result = call_with_retries(loop.budget, lambda: loop.runnable.invoke(loop.messages))
         outcome = loop.check(result)
         if isinstance(outcome, BaseModel):
             return outcome  # type: ignore[return-value]
@@ -220,7 +224,9 @@ async def ainvoke_structured(
     error = ""
     for _ in range(loop.attempts):
         with model_errors(**loop.errors):
-            result = await loop.runnable.ainvoke(loop.messages)
+            result = await acall_with_retries(
+                loop.budget, lambda: loop.runnable.ainvoke(loop.messages)
+            )
         outcome = loop.check(result)
         if isinstance(outcome, BaseModel):
             return outcome  # type: ignore[return-value]

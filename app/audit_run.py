@@ -5,8 +5,16 @@ from charter.app.services.audit import (
     audit_request,
     auditor_factory,
     spec_files,
+    spec_findings,
     spec_prefix,
     validation_errors,
 )
 
-__all__ = ["audit_request", "auditor_factory", "spec_files", "spec_prefix", "validation_errors"]
+__all__ = [
+    "audit_request",
+    "auditor_factory",
+    "spec_files",
+    "spec_findings",
+    "spec_prefix",
+    "validation_errors",
+]

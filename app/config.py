@@ -84,6 +84,18 @@ class GitSettings(BaseModel):
     )
 
 
+class ScribeSettings(BaseModel):
+    """The `[scribe]` table: limits on what the scribe may propose."""
+
+    model_config = {"extra": "forbid"}
+
+    max_proposal_bytes: int = Field(
+        default=262_144,
+        ge=1024,
+        description="a proposal (its tool-call arguments) longer than this is refused",
+    )
+
+
 class Config(BaseModel):
     """The whole of `charter.toml`."""
 
@@ -91,6 +103,7 @@ class Config(BaseModel):
 
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    scribe: ScribeSettings = Field(default_factory=ScribeSettings)
     build: BuildSettings = Field(default_factory=BuildSettings)
     git: GitSettings = Field(default_factory=GitSettings)
 

@@ -109,8 +109,23 @@ def open_workspace(start: Path | None = None) -> Workspace:
     # line naming the field, a directory that lies outside it.
     _inside(root, ws.config.workspace.spec_dir, "spec_dir")
     _inside(root, ws.config.workspace.transcripts_dir, "transcripts_dir")
-    ws.state_dir.mkdir(exist_ok=True)
+    if ws.state_dir.exists() and not ws.state_dir.is_dir():
+        raise WorkspaceError(
+            f"{ws.state_dir} is a file, but Charter keeps its private state in a directory "
+            f"there: move the file away (for example to {STATE_DIR}.bak) and run the command again."
+        )
+    try:
+        ws.state_dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot create {ws.state_dir}: {exc.strerror or exc}.") from exc
     return ws
+
+
+def index_damage(ws: Workspace) -> str | None:
+    """Why the workspace's `state.db` is unusable, or None (a cheap check of its header)."""
+    from charter.transcripts import Ledger
+
+    return Ledger(ws.transcripts_dir, ws.state_db).index_damage()
 
 
 class InitResult(BaseModel):
@@ -270,7 +285,13 @@ def model_factory(
     """The per-role model factory for `ws`, recording usage in its state.db."""
     from charter.agents import ModelFactory
 
-    return ModelFactory(ws.config.model, env=env, usage_db=ws.state_db, context=context)
+    return ModelFactory(
+        ws.config.model,
+        env=env,
+        usage_db=ws.state_db,
+        context=context,
+        max_proposal_bytes=ws.config.scribe.max_proposal_bytes,
+    )
 
 
 def intent_session(ws: Workspace, factory: ModelFactory, model_name: str) -> IntentSession:

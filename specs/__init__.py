@@ -19,6 +19,7 @@ from charter.specs.model import (
     KEYWORD_RE,
     KEYWORDS,
     MSG_ID_RE,
+    REQ_ID_PATTERN,
     REQ_ID_RE,
     XREF_RE,
     Example,
@@ -41,6 +42,7 @@ from charter.specs.render import (
 )
 from charter.specs.validate import (
     MessageText,
+    blocking_errors,
     merge_findings,
     sort_findings,
     validate,
@@ -53,6 +55,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MSG_ID_RE",
     "REGISTER_NAME",
+    "REQ_ID_PATTERN",
     "REQ_ID_RE",
     "SPEC_SUFFIX",
     "XREF_RE",
@@ -70,6 +73,7 @@ __all__ = [
     "Spec",
     "SpecCommit",
     "SpecFile",
+    "blocking_errors",
     "is_spec_file",
     "load_spec_dir",
     "load_spec_files",

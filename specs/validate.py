@@ -89,6 +89,16 @@ def merge_findings(parse: list[Finding], model: list[Finding]) -> list[Finding]:
     return sort_findings([*parse, *(f for f in model if (f.file, f.line) not in broken)])
 
 
+def blocking_errors(findings: Iterable[Finding]) -> list[Finding]:
+    """The one rule for what stops work on a spec: every ERROR among its parse and validation
+    findings (quotes checked against the ledger when the caller can read it).
+
+    `charter validate` exits 1 on them, `charter build` refuses them without `--force`, and the
+    audit (CLI and TUI) refuses to run on them.
+    """
+    return [f for f in findings if f.severity is Severity.ERROR]
+
+
 def validate_dir(spec_dir: Path, *, message_text: MessageText | None = None) -> list[Finding]:
     """Load every spec file under `spec_dir` and validate the whole spec; all findings, sorted."""
     spec, parse_findings = load_spec_dir(spec_dir)

@@ -9,8 +9,15 @@ Streaming (`stream: true`) follows OpenAI's SSE shape: a role chunk, content del
 few chunks, tool-call deltas (index, id and name first, then argument fragments), a finish chunk,
 a usage chunk when `stream_options.include_usage` is set, then `data: [DONE]`.
 
-Note that the OpenAI client retries timeouts, 429 and 5xx `max_retries` times: each retry consumes
-the next scripted reply (use `times=` on `fault`, or configure `max_retries=0`).
+Faults: `timeout` stalls (a hang), `401`/`429`/`500` are error statuses (`retry-after` is a 429
+whose `Retry-After` header asks for `delay` whole seconds), `malformed` sends broken tool-call
+JSON, `cut` drops the connection mid-chunk, `truncated` ends the stream cleanly half-way (no
+finish reason, no `[DONE]`: what a proxy that gives up sends), `empty` is a reply with nothing in
+it, and `html` answers 200 with an HTML page (a misconfigured proxy or base URL).
+
+Note that timeouts, 429 and 5xx are retried `max_retries` times (by Charter's `agents.retry`, or
+by a bare OpenAI client): each retry consumes the next scripted reply (use `times=` on `fault`,
+or configure `max_retries=0`).
 """
 
 from __future__ import annotations
@@ -31,14 +38,30 @@ FAKE_KEY = "sk-test-SECRET-f4k3l1m-9c2e7a"
 """The dummy API key `env()` hands out: distinctive, so tests can search files for it."""
 
 FAKE_MODEL = "fake-model"
-FAULTS = ("timeout", "401", "429", "500", "malformed", "cut", "empty")
-FaultKind = Literal["timeout", "401", "429", "500", "malformed", "cut", "empty"]
+FAULTS = (
+    "timeout",
+    "401",
+    "429",
+    "500",
+    "malformed",
+    "cut",
+    "truncated",
+    "empty",
+    "html",
+    "retry-after",
+)
+FaultKind = Literal[
+    "timeout", "401", "429", "500", "malformed", "cut", "truncated", "empty", "html", "retry-after"
+]
 DEFAULT_TIMEOUT_DELAY = 10.0
 # Client retries of scripted faults happen at once (1 ms) instead of after a backoff; an
 # unscripted request is not retried at all, so its error surfaces on the first attempt.
 QUICK_RETRY = {"retry-after": "0", "retry-after-ms": "1"}
 NO_RETRY = {"x-should-retry": "false"}
 MALFORMED_ARGS = '{"title": "unterminated, "items": [1, 2'
+CUT_TEXT = "Sure: I will add that requirement to the Ingest section of the spec right away."
+"""What a `cut` or `truncated` fault starts to say before the connection ends."""
+HTML_BODY = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>\n"
 
 
 @dataclass(frozen=True)
@@ -111,6 +134,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]  # names lower-cased
     body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+    """When it arrived (`time.monotonic()`), to time how long a client kept trying."""
 
 
 Handler = Callable[[dict[str, Any]], ScriptedReply | None]
@@ -404,6 +429,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             key = self.headers.get("authorization", "").removeprefix("Bearer ")
             self._send_error(401, f"Incorrect API key provided: {key}", "invalid_api_key")
             return
+        if kind == "retry-after":
+            self._send_error(
+                429,
+                "Rate limit reached (fakellm)",
+                "rate_limit_exceeded",
+                headers={"retry-after": str(round(reply.fault_delay))},
+            )
+            return
+        if kind == "html":
+            self._send_bytes(200, HTML_BODY, "text/html; charset=utf-8")
+            return
         if kind == "429":
             self._send_error(
                 429,
@@ -423,11 +459,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             reply = ScriptedReply(calls=[ToolCallSpec(f"call_fake_bad_{n}", name, MALFORMED_ARGS)])
         elif kind == "empty":
             reply = ScriptedReply(content="")
+        elif kind in ("cut", "truncated") and not reply.content and not reply.calls:
+            reply = ScriptedReply(content=CUT_TEXT)
         usage = reply.usage or default_usage(body, reply)
         if stream:
-            self._stream(n, body, reply, usage, cut=kind == "cut")
+            self._stream(n, body, reply, usage, cut=kind == "cut", truncated=kind == "truncated")
         else:
-            self._complete(n, body, reply, usage, cut=kind == "cut")
+            self._complete(n, body, reply, usage, cut=kind in ("cut", "truncated"))
 
     def _complete(
         self,
@@ -486,6 +524,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         usage: tuple[int, int],
         *,
         cut: bool,
+        truncated: bool = False,
     ) -> None:
         """A chunked SSE stream of `chat.completion.chunk` objects."""
         base = {
@@ -528,6 +567,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             for event in events[:2]:
                 self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
             self.wfile.write(b'40\r\ndata: {"id": "chatcmpl-cut')
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if truncated:  # half the events, then a clean end of the body: no finish, no [DONE]
+            for event in events[: max(2, len(events) // 2)]:
+                self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
+            self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
             self.close_connection = True
             return

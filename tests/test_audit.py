@@ -160,7 +160,7 @@ def test_contradiction_is_reported_at_its_requirement_and_fails_the_audit(
     result = audit(llm)
 
     assert result.exit_code == 1, result.output
-    lines = result.output.splitlines()
+    lines = [x for x in result.output.splitlines() if not x.startswith("charter: auditor error")]
     found = [line for line in lines if "contradiction" in line]
     assert len(found) == 1
     assert found[0].startswith("specs/telemetry.md:7: ERROR [A-")
@@ -168,7 +168,8 @@ def test_contradiction_is_reported_at_its_requirement_and_fails_the_audit(
     assert found[0].endswith(
         "— fix: Remove ING-2, or narrow it to bodies that are not a JSON array of events."
     )
-    assert "NOPE-9" not in result.output
+    assert "NOPE-9" not in "\n".join(lines)
+    assert "charter: auditor error: the auditor named NOPE-9" in result.output
     # The inferred, never-confirmed MUST is flagged in code, at its own line.
     assert any(
         line.startswith("specs/telemetry.md:9: WARNING [A-") and "unconfirmed (ING-2)" in line
@@ -486,6 +487,8 @@ def test_fix_goes_through_review_and_the_commit_names_the_finding(ws: Path, llm:
     assert path.read_bytes() == before  # nothing changes before the user accepts
     scribe_request = llm.chat_requests[-1].body
     assert finding["id"] in json.dumps(scribe_request["messages"])
+    asked = scribe_request["messages"][-1]["content"]
+    assert "for explicit items" not in asked and "never cite it" in asked
     assert "propose_change" in [t["function"]["name"] for t in scribe_request["tools"]]
     ledger = Ledger(ws / "transcripts", ws / ".charter" / "state.db")
     try:
@@ -552,3 +555,68 @@ def test_build_refuses_unresolved_audit_errors_unless_forced(ws: Path, llm: Fake
     assert forced.code == 0, forced.err + forced.out
     (bdir,) = builds(ws)
     assert record(bdir)["options"]["forced_audit"] == [error.id]
+
+
+# -- the auditor's own errors, and re-running on purpose ----------------------------------------
+
+INVENTED = issue(
+    "gap",
+    "ERROR",
+    ["ING-7"],
+    "ING-7 says events are batched but nothing limits a batch's size.",
+    "Add a size limit next to ING-7.",
+)
+
+
+def test_findings_naming_requirements_the_revision_lacks_are_the_auditors_error(
+    ws: Path, llm: FakeLLM
+) -> None:
+    """A finding about ING-7 (no such requirement) is dropped and reported as the auditor's
+    error; `--json` carries the error too; `audit fix` never sees such a finding."""
+    use_spec(ws, "complement")
+    script_auditor(llm, sections={"Ingest": lambda _: [INVENTED, COMPLEMENT]})
+
+    result = audit(llm)
+    assert result.exit_code == 0, result.output  # only the WARNING complement is left
+    printed = [x for x in result.output.splitlines() if "[A-" in x]
+    assert len(printed) == 1 and "complement (ING-1)" in printed[0]
+    assert "charter: auditor error: the auditor named ING-7" in result.output
+    assert "its finding was dropped" in result.output
+
+    doc = json.loads(audit(llm, "--json").output)
+    assert [f["kind"] for f in doc["findings"]] == ["complement"]
+    assert len(doc["auditor_errors"]) == 1 and "ING-7" in doc["auditor_errors"][0]
+
+
+def test_fix_refuses_a_finding_whose_requirement_is_gone(ws: Path, llm: FakeLLM) -> None:
+    """A stored finding about ING-1, after ING-1 was removed by hand: exit 1, no model call."""
+    path = use_spec(ws, "complement")
+    script_auditor(llm, sections={"Ingest": lambda _: [COMPLEMENT]})
+    (finding,) = json.loads(audit(llm, "--json").output)["findings"]
+    sent = len(llm.chat_requests)
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("- **ING-1**", "- **ING-2**"), "utf-8")
+
+    result = CliRunner().invoke(cli, ["audit", "fix", finding["id"]], env=llm.env())
+    assert result.exit_code == 1, result.output
+    assert "names ING-1, which the spec does not have" in result.output
+    assert "charter audit --fresh" in result.output
+    assert len(llm.chat_requests) == sent
+
+
+def test_fresh_re_audits_an_unchanged_revision(ws: Path, llm: FakeLLM) -> None:
+    """An unchanged revision costs no model call, unless asked with --fresh: then every unit is
+    sent again and the new answers replace the stored findings."""
+    use_spec(ws, "complement")
+    answers: dict[str, list[dict[str, Any]]] = {"Ingest": [COMPLEMENT]}
+    script_auditor(llm, sections={"Ingest": lambda _: answers["Ingest"]})
+    first = json.loads(audit(llm, "--json").output)
+    sent = len(llm.chat_requests)
+    assert json.loads(audit(llm, "--json").output) == first
+    assert len(llm.chat_requests) == sent
+
+    answers["Ingest"] = []
+    fresh = json.loads(audit(llm, "--json", "--fresh").output)
+    assert len(llm.chat_requests) == 2 * sent
+    assert fresh["findings"] == [] and first["findings"]
+    assert json.loads(audit(llm, "--json").output) == fresh

@@ -190,9 +190,10 @@ def test_validation_errors_stop_the_build_before_any_model_call(
     assert out.code == 1
     assert "app.md:" in out.out and "ERROR" in out.out
     assert llm.chat_requests == []
+    assert builds(workspace) == []  # refused before a build directory is made
     forced = run_charter("build", "--force", cwd=workspace, env=llm.env())
     assert forced.code == 0, forced.err + forced.out
-    _, second = builds(workspace)
+    (second,) = builds(workspace)
     assert "**Forced** (`--force`)" in (second / "report.md").read_text()
 
 

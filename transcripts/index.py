@@ -11,6 +11,7 @@ newest matches first without ranking every match. Each thread gets its own conne
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -46,6 +47,7 @@ from charter.transcripts.sessions import SUFFIX, list_sessions, session_key, ses
 TAIL = 64  # bytes before the indexed offset that must be unchanged for an incremental catch-up
 FRESH_INTERVAL = 0.25  # seconds between two automatic checks of the files (reads stay fast)
 BATCH = 2000
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class LedgerIndex:
@@ -254,11 +256,37 @@ class LedgerIndex:
     # rebuilding
 
     def reindex(self) -> ReindexStats:
-        """Drop and rebuild this index's tables from the session files."""
+        """Drop and rebuild this index's tables from the session files.
+
+        A damaged database file (not a database, or failing SQLite's quick check) is moved aside
+        to `state.db.corrupt-<UTC time>` first, so the rebuild starts from an empty file.
+        """
         with self._sync_lock:
+            moved = None
+            try:
+                damaged = not _quick_check_ok(self.db)
+            except sqlite3.DatabaseError as exc:
+                if not is_corruption(exc):
+                    raise
+                damaged = True
+            if damaged:
+                moved = self._move_aside()
             stats = self._rebuild(self.db)
+            stats.moved_aside = str(moved) if moved is not None else None
             self._checked = time.monotonic()
             return stats
+
+    def _move_aside(self) -> Path:
+        """Close the connection and rename the database (and its WAL files) out of the way."""
+        self.close()
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = self.db_path.with_name(f"{self.db_path.name}.corrupt-{stamp}")
+        self.db_path.replace(target)
+        for suffix in ("-wal", "-shm"):
+            extra = self.db_path.with_name(self.db_path.name + suffix)
+            if extra.exists():
+                extra.replace(target.with_name(target.name + suffix))
+        return target
 
     def _rebuild(self, db: Database) -> ReindexStats:
         """Recreate the tables and load every session file; FTS is populated in one pass."""
@@ -306,6 +334,37 @@ class LedgerIndex:
     def _files(db: Database) -> Table:
         """The per-file bookkeeping table."""
         return db.table(FILES)
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """Whether an SQLite error means the file is damaged (not merely busy or locked)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and (
+        type(exc) is sqlite3.DatabaseError
+        or "malformed" in text
+        or "not a database" in text
+        or "corrupt" in text
+    )
+
+
+def damage_of(db_path: Path) -> str | None:
+    """Why an existing index file is unusable (a cheap look at its header), or None."""
+    try:
+        with db_path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    if header and header != SQLITE_HEADER:
+        return "it is not an SQLite database"
+    return None
+
+
+def _quick_check_ok(db: Database) -> bool:
+    """SQLite's quick integrity check of the whole file."""
+    rows = db.execute("PRAGMA quick_check").fetchall()
+    return [tuple(r) for r in rows] == [("ok",)]
 
 
 def _read_tail(path: Path, offset: int) -> bytes:

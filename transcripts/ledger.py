@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from charter.transcripts.index import LedgerIndex
+from charter.transcripts.index import LedgerIndex, damage_of
 from charter.transcripts.jsonl import append_line, last_number, read_session
 from charter.transcripts.model import (
     LINKS,
@@ -317,6 +317,11 @@ class Ledger:
             return index.reindex()
         except sqlite3.Error as exc:
             raise LedgerError(f"cannot rebuild the index {index.db_path}: {exc}") from exc
+
+    def index_damage(self) -> str | None:
+        """Why the index file is unusable (a cheap check of its header), or None; `reindex()`
+        moves a damaged file aside and rebuilds it from the JSONL files."""
+        return damage_of(self.index.db_path) if self.index is not None else None
 
     def refresh(self) -> None:
         """Make the index catch up with the files now (reads do this on their own, throttled)."""

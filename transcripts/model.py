@@ -121,6 +121,9 @@ class ReindexStats(BaseModel):
     sessions: int
     records: int
     problems: list[LedgerProblem] = Field(default_factory=list)
+    moved_aside: str | None = Field(
+        default=None, description="where a damaged index file was moved before the rebuild"
+    )
 
 
 def message_id(number: int) -> str:

@@ -123,14 +123,16 @@ def _report_invalid(errors: list[Finding], prefix: str, rev: str | None, as_json
     )
 
 
-def _run_audit(ws: Workspace, files: dict[str, bytes], rev: str | None) -> AuditResult:
+def _run_audit(
+    ws: Workspace, files: dict[str, bytes], rev: str | None, *, fresh: bool = False
+) -> AuditResult:
     """Run the audit graph on the workspace's inputs; model errors exit."""
     from charter.agents import ModelCallError, ModelConfigError
     from charter.app.services.audit import run_workspace_audit
 
     factory, model_name = _factory(ws)
     try:
-        return run_workspace_audit(ws, files, factory, model_name, rev)
+        return run_workspace_audit(ws, files, factory, model_name, rev, fresh=fresh)
     except ModelConfigError as exc:
         raise fail(exc.user_message, 2) from None
     except ModelCallError as exc:
@@ -143,6 +145,9 @@ def audit_command(
         None, metavar="[REV]", help="Audit the spec as committed in REV (default: working tree)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the findings as one JSON object."),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Ask the model again even about an unchanged revision."
+    ),
 ) -> None:
     """Audit the spec: contradictions, ambiguity, gaps, missing complements, intent drift."""
     from charter.specs import Severity
@@ -153,7 +158,9 @@ def audit_command(
     errors = validation_errors(ws, files)
     if errors:
         _report_invalid(errors, prefix, rev, as_json)
-    result = _run_audit(ws, files, rev)
+    result = _run_audit(ws, files, rev, fresh=fresh)
+    for error in [] if as_json else result.auditor_errors:  # --json carries them in the doc
+        typer.echo(f"charter: auditor error: {error}", err=True)
     counts = {s.value: sum(1 for f in result.findings if f.severity is s) for s in Severity}
     failed = counts[Severity.ERROR.value] > 0
     if as_json:
@@ -164,6 +171,7 @@ def audit_command(
                 "revision": result.revision,
                 "counts": counts,
                 "findings": [_finding_doc(f, prefix) for f in result.findings],
+                "auditor_errors": result.auditor_errors,
             }
         )
     else:
@@ -207,6 +215,13 @@ def fix_command(
     if found is None:
         raise fail(f"no audit finding {finding_id}: run `charter audit` to list findings", 2)
     run, finding = found
+    missing = _missing_targets(ws, finding)
+    if missing:
+        raise fail(
+            f"{finding_id} names {', '.join(missing)}, which the spec does not have: that is the "
+            "auditor's error, not something to fix; run `charter audit --fresh`",
+            1,
+        )
     _, current = stored_audit(ws)
     if current is not None and all(f.id != finding_id for f in current.findings):
         raise fail(
@@ -216,6 +231,21 @@ def fix_command(
         )
     outcome = _fix(ws, run.revision, finding, prefix, as_json)
     _print_fix(outcome, finding_id, as_json)
+
+
+def _missing_targets(ws: Workspace, finding: AuditFinding) -> list[str]:
+    """Requirement IDs a finding names (listed, or in its text with a known prefix) that the
+    working tree's spec lacks: a fix must never be proposed for those."""
+    from charter.graphs.audit import unknown_requirements
+    from charter.specs import load_spec_dir
+
+    spec, _ = load_spec_dir(ws.spec_dir)
+    listed, in_text = unknown_requirements(
+        finding.requirements,
+        f"{finding.message} {finding.fix}",
+        {r.id for r in spec.requirements()},
+    )
+    return list(dict.fromkeys([*listed, *in_text]))
 
 
 def _fix(ws: Workspace, revision: str, finding: AuditFinding, prefix: str, as_json: bool) -> Any:

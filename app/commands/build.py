@@ -134,7 +134,10 @@ def build_command(
         raise fail(problem, 2)
     if jail.sandbox == "none" and not plan_only:
         typer.echo(f"charter: warning: no sandbox: {jail.describe()}", err=True)
-    forced_audit = [] if (replay or resume) else _audit_gate(ws, rev, force=force)
+    forced_audit: list[str] = []
+    if not (replay or resume):
+        _validation_gate(ws, rev, force=force)
+        forced_audit = _audit_gate(ws, rev, force=force)
     request = BuildRequest(
         root=ws.root,
         spec_dir=ws.spec_dir,
@@ -232,6 +235,36 @@ def diff_command(
         )
         return
     out(render_diff(diff))
+
+
+def _validation_gate(ws: Workspace, rev: str, *, force: bool) -> None:
+    """Refuse a revision whose spec has blocking validation ERRORs (the rule `charter validate`
+    applies, quotes checked against the ledger) unless --force; the build never reads the ledger.
+    """
+    from charter.app.services.audit import spec_prefix, validation_errors
+    from charter.specs import HistoryError, spec_files_at
+
+    try:
+        files = spec_files_at(ws.root, rev, ws.spec_dir)
+    except HistoryError:
+        return  # an unknown revision is reported by the build itself, with its own message
+    errors = validation_errors(ws, files)
+    if not errors:
+        return
+    prefix = spec_prefix(ws)
+    for f in errors:
+        typer.echo(
+            f"{prefix}/{f.file}:{f.line}:{f.column}: {f.severity.value} {f.code}: {f.message}",
+            err=force,
+        )
+    if force:
+        typer.echo(f"--force: building despite {len(errors)} validation error(s)", err=True)
+        return
+    raise fail(
+        f"{rev} has {len(errors)} validation error(s) (as `charter validate` reports them): "
+        "fix them, or build anyway with --force",
+        1,
+    )
 
 
 def _audit_gate(ws: Workspace, rev: str, *, force: bool) -> list[str]:

@@ -34,15 +34,26 @@ def dump(doc: Any) -> None:
     out(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def open_ws() -> Workspace:
-    """The workspace around the current directory, or exit 2 with the reason."""
+def open_ws(*, check_index: bool = True) -> Workspace:
+    """The workspace around the current directory, or exit 2 with the reason.
+
+    A damaged `state.db` is reported (the JSONL files are the truth, so work goes on) with the
+    command that rebuilds it.
+    """
     from charter.app.config import ConfigError
-    from charter.app.workspace import WorkspaceError, open_workspace
+    from charter.app.workspace import WorkspaceError, index_damage, open_workspace
 
     try:
         ws = open_workspace()
     except (WorkspaceError, ConfigError) as exc:
         raise fail(str(exc), 2) from None
+    damage = index_damage(ws) if check_index else None
+    if damage is not None:
+        typer.echo(
+            f"charter: warning: {ws.state_db} is damaged ({damage}); run `charter reindex` to "
+            "rebuild it from the transcripts",
+            err=True,
+        )
     replay_commit(ws)
     return ws
 

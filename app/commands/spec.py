@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from charter.app.commands.common import open_ws
+from charter.app.services.audit import spec_findings
 from charter.app.services.audit import spec_prefix as spec_dir_label
 
 if TYPE_CHECKING:
@@ -39,21 +40,13 @@ def validate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the findings as one JSON object."),
 ) -> None:
     """Validate the spec: IDs, keywords, provenance, quotes against the ledger, references."""
-    from charter.specs import Severity, load_spec_dir, merge_findings, validate
-    from charter.transcripts import Ledger
+    from charter.specs import Severity, blocking_errors
 
     ws = open_ws()
     spec_prefix = PurePosixPath(spec_dir_label(ws))
-
-    ledger = Ledger(ws.transcripts_dir, ws.state_db)
-    try:
-        spec, parse_findings = load_spec_dir(ws.spec_dir)
-        findings = merge_findings(parse_findings, validate(spec, message_text=ledger.user_text))
-    finally:
-        ledger.close()
-
+    spec, findings = spec_findings(ws)
     counts = {s.value: sum(1 for f in findings if f.severity is s) for s in Severity}
-    failed = counts[Severity.ERROR.value] > 0
+    failed = bool(blocking_errors(findings))
     n_files = len(spec.files)
     n_reqs = len(spec.requirements())
     paths = [(spec_prefix / f.file).as_posix() for f in findings]

@@ -32,11 +32,11 @@ def register(cli: typer.Typer) -> None:
     )(reindex)
 
 
-def _open_ledger() -> Ledger:
+def _open_ledger(*, check_index: bool = True) -> Ledger:
     """The ledger of the workspace around the current directory (exit 2 outside one)."""
     from charter.transcripts import Ledger
 
-    ws = open_ws()
+    ws = open_ws(check_index=check_index)
     return Ledger(ws.transcripts_dir, ws.state_db, state_dir=ws.state_dir)
 
 
@@ -111,12 +111,18 @@ def reindex() -> None:
     """Rebuild the ledger index from the JSONL files and print what was read."""
     from charter.transcripts import LedgerError
 
-    ledger = _open_ledger()
+    ledger = _open_ledger(check_index=False)
     try:
         stats = ledger.reindex()
     except LedgerError as exc:
         raise fail(str(exc), 2) from None
     for problem in stats.problems:
         typer.echo(f"warning: {problem}", err=True)
+    if stats.moved_aside is not None:
+        typer.echo(
+            f"the damaged index was moved aside to {stats.moved_aside} (audit results and usage "
+            "figures kept in it are not carried over)",
+            err=True,
+        )
     problems = f", {len(stats.problems)} unreadable lines" if stats.problems else ""
     typer.echo(f"reindexed {stats.sessions} sessions, {stats.records} records{problems}")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from charter.agents import ModelFactory
     from charter.app.workspace import Workspace
     from charter.graphs.audit import AuditRequest, AuditResult, AuditRun
-    from charter.specs import Finding
+    from charter.specs import Finding, Spec
 
 
 def spec_prefix(ws: Workspace) -> str:
@@ -51,19 +51,31 @@ def auditor_factory(
     return factory, factory.resolve("auditor").name
 
 
-def validation_errors(ws: Workspace, files: Mapping[str, bytes]) -> list[Finding]:
-    """Validation ERRORs of the spec (no model), quotes checked against the ledger; the audit
-    refuses a spec that has any."""
-    from charter.specs import Severity, load_spec_files, merge_findings, validate
+def spec_findings(
+    ws: Workspace, files: Mapping[str, bytes] | None = None
+) -> tuple[Spec, list[Finding]]:
+    """The spec (`files`, or the working tree's spec dir) and every parse and validation finding,
+    quotes checked against the ledger: what `charter validate` reports."""
+    from charter.specs import load_spec_dir, load_spec_files, merge_findings, validate
     from charter.transcripts import Ledger
 
     ledger = Ledger(ws.transcripts_dir, ws.state_db)
     try:
-        spec, parse_findings = load_spec_files(dict(files))
-        found = merge_findings(parse_findings, validate(spec, message_text=ledger.user_text))
+        if files is None:
+            spec, parse_findings = load_spec_dir(ws.spec_dir)
+        else:
+            spec, parse_findings = load_spec_files(dict(files))
+        return spec, merge_findings(parse_findings, validate(spec, message_text=ledger.user_text))
     finally:
         ledger.close()
-    return [f for f in found if f.severity is Severity.ERROR]
+
+
+def validation_errors(ws: Workspace, files: Mapping[str, bytes] | None = None) -> list[Finding]:
+    """The spec's blocking ERRORs (`specs.blocking_errors`), quotes checked against the ledger:
+    validate, build, the audit and the TUI all stop on exactly these."""
+    from charter.specs import blocking_errors
+
+    return blocking_errors(spec_findings(ws, files)[1])
 
 
 def audit_request(
@@ -72,9 +84,12 @@ def audit_request(
     factory: ModelFactory,
     model_name: str,
     rev: str | None = None,
+    *,
+    fresh: bool = False,
 ) -> AuditRequest:
     """Everything one audit of `files` needs: the user's messages and the LOCKED history up to
-    `rev` (default HEAD); the auditor model is built only if something must be sent."""
+    `rev` (default HEAD); the auditor model is built only if something must be sent (with
+    `fresh`, everything is sent again)."""
     from charter.graphs.audit import AuditRequest, locked_history, user_records
     from charter.transcripts import Ledger
 
@@ -90,6 +105,7 @@ def audit_request(
         make_model=lambda: factory.chat("auditor"),
         user_records=records,
         locked=locked_history(ws.state_db, ws.root, ws.spec_dir, rev or "HEAD"),
+        fresh=fresh,
     )
 
 
@@ -107,11 +123,14 @@ def run_workspace_audit(
     factory: ModelFactory,
     model_name: str,
     rev: str | None = None,
+    *,
+    fresh: bool = False,
 ) -> AuditResult:
-    """Audit `files` (model calls only for what the cache lacks); the run is stored.
+    """Audit `files` (model calls only for what the cache lacks, or for everything when
+    `fresh`); the run is stored.
 
     Raises the model layer's errors (`ModelConfigError`, `ModelCallError`) when the model fails.
     """
     from charter.graphs.audit import run_audit
 
-    return run_audit(audit_request(ws, files, factory, model_name, rev))
+    return run_audit(audit_request(ws, files, factory, model_name, rev, fresh=fresh))

@@ -18,6 +18,7 @@ from charter.graphs.audit.findings import (
     FindingKind,
     finding_id,
     sort_findings,
+    unknown_requirements,
 )
 from charter.graphs.audit.fix import FINDING_TRAILER, FIX_KIND, request_fix
 from charter.graphs.audit.graph import AuditRequest, AuditResult, run_audit
@@ -57,6 +58,7 @@ __all__ = [
     "run_audit",
     "sort_findings",
     "spec_dir_files",
+    "unknown_requirements",
     "unresolved_errors",
     "user_records",
 ]

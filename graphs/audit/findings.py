@@ -8,11 +8,16 @@ can name it on the command line (`charter audit fix A-3f2c1a`).
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from charter.specs import Severity
+from charter.specs import REQ_ID_PATTERN, Severity
+
+_ID_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9-])({REQ_ID_PATTERN})(?![0-9])")
+"""A requirement ID written anywhere in a finding's text (`ING-1`, `[ING-1]`, `ING-1's`)."""
 
 SEVERITY_ORDER: dict[Severity, int] = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
@@ -78,6 +83,25 @@ class AuditFinding(BaseModel):
         fix = f" — fix: {self.fix}" if self.fix else ""
         head = f"{self.location(prefix)}: {self.severity.value} [{self.id}] {self.kind.value}"
         return f"{head}{reqs}: {self.message}{fix}"
+
+
+def unknown_requirements(
+    listed: Iterable[str], text: str, known: Collection[str]
+) -> tuple[list[str], list[str]]:
+    """Requirement IDs a finding names that the revision (`known`) lacks: among its `listed`
+    IDs, and written in its `text`.
+
+    In the text only words with one of the spec's own ID prefixes count (`ING-9` when there is
+    an `ING-1`), so that `UTF-8` or `SHA-256` are never taken for requirement IDs.
+    """
+    prefixes = {r.rsplit("-", 1)[0] for r in known}
+    missing = [r for r in dict.fromkeys(listed) if r not in known]
+    in_text = [
+        r
+        for r in dict.fromkeys(_ID_IN_TEXT.findall(text))
+        if r not in known and r.rsplit("-", 1)[0] in prefixes
+    ]
+    return missing, in_text
 
 
 def finding_id(kind: FindingKind | str, requirements: list[str], message: str) -> str:

@@ -44,7 +44,13 @@ from charter.graphs.audit.drift import (
     unconfirmed,
 )
 from charter.graphs.audit.examples import musts_without_examples
-from charter.graphs.audit.findings import AuditFinding, FindingKind, make_finding, sort_findings
+from charter.graphs.audit.findings import (
+    AuditFinding,
+    FindingKind,
+    make_finding,
+    sort_findings,
+    unknown_requirements,
+)
 from charter.graphs.audit.scope import SectionUnit, outline, section_units
 from charter.graphs.audit.store import AuditRun, AuditStore, content_key, revision_key
 from charter.specs import Severity, Spec, load_spec_files
@@ -70,6 +76,8 @@ class AuditRequest:
     locked: Sequence[LockedChange] = ()
     """LOCKED changes found in the spec's commit history."""
     concurrency: int = 4
+    fresh: bool = False
+    """Ask the model again about everything (`charter audit --fresh`), replacing cached answers."""
     now: Callable[[], str] | None = None
     """Clock for the run's timestamp (stored, never part of `--json`)."""
 
@@ -88,6 +96,7 @@ class _State(TypedDict, total=False):
     answers: Annotated[list[dict[str, Any]], operator.add]
     calls: Annotated[int, operator.add]
     findings: list[dict[str, Any]]
+    auditor_errors: list[str]
 
 
 @dataclass
@@ -101,6 +110,8 @@ class _Context:
     order: list[str] = field(default_factory=list)
     """Every requirement ID in document order (findings list their IDs in this order)."""
     version: str = ""
+    auditor_errors: list[str] = field(default_factory=list)
+    """What the auditor got wrong (requirement IDs not in this revision), said once each."""
     _model: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,7 +147,7 @@ def _plan(ctx: _Context, state: _State) -> _State:
         def want(task: str, text: str, ref: str, label: str) -> None:
             """Use the cached answer for this text, or plan a job for it."""
             key = ctx.key(task, text)
-            hit = store.cached(key)
+            hit = None if ctx.request.fresh else store.cached(key)
             if hit is not None:
                 answers.append({"task": task, "ref": ref, "answer": hit, "cached": True})
             else:
@@ -149,7 +160,7 @@ def _plan(ctx: _Context, state: _State) -> _State:
         drift_misses: list[dict[str, Any]] = []
         for n, pair in enumerate(ctx.pairs):
             key = ctx.key("drift", drift_text([_question(pair)]))
-            hit = store.cached(key)
+            hit = None if ctx.request.fresh else store.cached(key)
             if hit is not None:
                 answers.append({"task": "drift", "ref": str(n), "answer": hit, "cached": True})
             else:
@@ -213,8 +224,28 @@ def _model_finding(
     allowed: Sequence[str],
     first: Sequence[str],
     fallback: tuple[str, int],
-) -> AuditFinding:
-    """A model-reported issue as a located finding; IDs the model invented are dropped."""
+) -> AuditFinding | None:
+    """A model-reported issue as a located finding, checked against the revision.
+
+    IDs the model invented are dropped from its list; an issue whose text names a requirement
+    the revision lacks, or whose every listed ID is invented, is dropped whole. Either way the
+    auditor's error is noted for the user.
+    """
+    listed, in_text = unknown_requirements(
+        issue.requirements, f"{issue.message} {issue.fix}", set(ctx.order)
+    )
+    unknown = list(dict.fromkeys([*listed, *in_text]))
+    if unknown:
+        names = ", ".join(unknown)
+        kept = [r for r in issue.requirements if r in ctx.order]
+        dropped_whole = bool(in_text) or not kept
+        what = "its finding was dropped" if dropped_whole else "they were left out of its finding"
+        ctx.auditor_errors.append(
+            f"the auditor named {names}, which this revision does not have: {what} "
+            f"({issue.kind}: {' '.join(issue.message.split())})"
+        )
+        if dropped_whole:
+            return None
     order = {req_id: n for n, req_id in enumerate(ctx.order)}
     ids = sorted((r for r in set(issue.requirements) if r in allowed), key=order.__getitem__)
     preferred = [r for r in first if r in ids] + ids
@@ -247,19 +278,22 @@ def _collect(ctx: _Context, state: _State) -> _State:
             allowed = [*unit.own, *unit.referenced]
             for raw in answer:
                 issue = ReportedIssue.model_validate(raw)
-                findings.append(
-                    _model_finding(ctx, issue, allowed, unit.own, (unit.file, unit.line))
-                )
+                found = _model_finding(ctx, issue, allowed, unit.own, (unit.file, unit.line))
+                findings += [found] if found is not None else []
         elif task == "outline":
             for raw in answer:
                 issue = ReportedIssue.model_validate(raw)
-                findings.append(_model_finding(ctx, issue, all_ids, (), top))
+                found = _model_finding(ctx, issue, all_ids, (), top)
+                findings += [found] if found is not None else []
         elif task == "drift" and answer and answer[0].get("contradicts"):
             findings.append(drift_finding(ctx.pairs[int(ref)], answer[0].get("explanation", "")))
     findings += unconfirmed(ctx.spec)
     findings += musts_without_examples(ctx.spec)
     findings += locked_findings(ctx.spec, ctx.request.locked)
-    return {"findings": [f.model_dump(mode="json") for f in sort_findings(findings)]}
+    return {
+        "findings": [f.model_dump(mode="json") for f in sort_findings(findings)],
+        "auditor_errors": sorted(set(ctx.auditor_errors)),
+    }
 
 
 def build_graph(ctx: _Context) -> Any:
@@ -291,6 +325,7 @@ def run_audit(request: AuditRequest) -> AuditResult:
     result = AuditResult(
         revision=revision_key(request.spec_files),
         findings=findings,
+        auditor_errors=list(state.get("auditor_errors") or []),
         model=request.model_name,
         prompt_version=ctx.version,
         model_calls=int(state.get("calls") or 0),

@@ -83,6 +83,9 @@ class AuditRun(BaseModel):
 
     revision: str
     findings: list[AuditFinding] = Field(default_factory=list)
+    auditor_errors: list[str] = Field(
+        default_factory=list, description="what the auditor got wrong; its findings were checked"
+    )
     model: str = ""
     prompt_version: str = ""
     model_calls: int = 0
@@ -172,8 +175,9 @@ class AuditStore:
             row = table.get(revision)
         except NotFoundError:
             return None
-        findings = row["findings"]
-        row["findings"] = json.loads(findings) if isinstance(findings, str) else findings
+        for key in ("findings", "auditor_errors"):
+            value = row.get(key)
+            row[key] = json.loads(value) if isinstance(value, str) else value or []
         return AuditRun.model_validate(row)
 
     def runs(self) -> list[AuditRun]:

@@ -143,6 +143,18 @@ def load_spec(files: Mapping[str, bytes]) -> Spec:
     return Spec(files=[f for f in parsed if f is not None])
 
 
+def unreadable_files(files: Mapping[str, bytes]) -> dict[str, Finding]:
+    """Spec files that could not be parsed at all, each with its located parse ERROR."""
+    out: dict[str, Finding] = {}
+    for path in sorted(files):
+        if path.endswith(SPEC_SUFFIX):
+            parsed, found = _parse(path, files[path])
+            errors = [f for f in found if f.severity is Severity.ERROR]
+            if parsed is None and errors:
+                out[path] = errors[0]
+    return out
+
+
 def fingerprint(files: Mapping[str, bytes]) -> dict[str, str]:
     """sha256 per file, to notice any change on disk between proposal and accept."""
     return {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
@@ -339,10 +351,26 @@ def check_proposal(
         checker.apply(i, item, (edits or {}).get(i))
         for i, item in enumerate(proposal.items, start=1)
     ]
-    result = CheckResult(items=items, base=fingerprint(on_disk), findings=list(checker.findings))
     work = checker.work
+    # A file that cannot be parsed (invalid UTF-8, too large, empty) is not in the model: never
+    # let a proposal recreate or overwrite it, and show where it is broken on every review.
+    broken = unreadable_files(on_disk)
+    aimed_at = work.touched | {f.file for f in checker.findings}
+    findings = [f for f in checker.findings if f.file not in broken]
+    for path, finding in sorted(broken.items()):
+        touched = path in aimed_at
+        findings.append(
+            finding.model_copy(
+                update={
+                    "severity": Severity.ERROR if touched else Severity.WARNING,
+                    "message": f"{finding.message}; the scribe cannot change this file "
+                    "until it is fixed",
+                }
+            )
+        )
+    result = CheckResult(items=items, base=fingerprint(on_disk), findings=findings)
     new_files: dict[str, SpecFile] = {}
-    for path in sorted(work.touched):
+    for path in sorted(work.touched - broken.keys()):
         text = render_file(work.files[path])
         old = on_disk.get(path, b"").decode("utf-8", errors="replace")
         if text == old:

@@ -109,7 +109,8 @@ def scribe_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
     finally:
         ctx.model_ms += (time.perf_counter() - started) * 1000
     return {
-        "convo": messages_to_dict(result.messages),
+        # Only a proposal can need a repair round (and so the conversation).
+        "convo": messages_to_dict(result.messages) if result.kind == "proposal" else None,
         "result": {
             "kind": result.kind,
             "proposal": result.proposal.model_dump(mode="json") if result.proposal else None,
@@ -126,7 +127,7 @@ def check_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any
     ctx = runtime.context
     result = state.get("result") or {}
     if result.get("kind") != "proposal":
-        return {"check": None}
+        return {"check": None, "convo": None}
     proposal = Proposal.model_validate(result["proposal"])
     _, message = turn_message(ctx.ledger, state["session"], state["message_id"])
     check = check_proposal(
@@ -139,7 +140,9 @@ def check_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any
     repairs = state.get("repairs", 0)
     if check.refused and repairs < CHECK_REPAIRS:
         return {"check": check.model_dump(mode="json"), "repairs": repairs + 1, "repair": True}
-    return {"check": check.model_dump(mode="json"), "repair": False}
+    # The conversation is only needed for a repair round: dropping it here keeps every later
+    # checkpoint of the turn from carrying another copy of the model's whole reply.
+    return {"check": check.model_dump(mode="json"), "repair": False, "convo": None}
 
 
 def record_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -152,7 +155,8 @@ def record_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
     if result.get("kind") in ("question", "reply"):
         text = result.get("question") or result.get("text") or ""
         record = ledger.append(session, "scribe", text, kind=result["kind"], reply_to=message_id)
-        return {"outcome": {**base, "kind": result["kind"], "reply_id": record.id, "text": text}}
+        outcome = {**base, "kind": result["kind"], "reply_id": record.id, "text": text}
+        return {"outcome": outcome, "result": None}  # the text is in the ledger and the outcome
     check = CheckResult.model_validate(state["check"])
     proposal = Proposal.model_validate(result["proposal"])
     pid = next_proposal_id(ledger)
