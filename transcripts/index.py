@@ -1,18 +1,19 @@
 """The ledger's SQLite index (sqlite-utils): records, full-text search, and catching up with files.
 
 Tables (in the shared `state.db`): `messages` (one row per record, FTS5 on `text` kept current by
-triggers), `messages_fts`, and `messages_files` (per session file: size, mtime, the byte offset
-indexed so far and the bytes just before it). The JSONL files are the truth: the index notices
-files that grew (and reads only the new lines) or changed otherwise (and rereads that file), and
-`reindex()` rebuilds everything. A row's rowid is its message number, so search can return the
-newest matches first without ranking every match. Each thread gets its own connection.
+triggers), `messages_fts`, `messages_grams` (the character grams of `grams.py`, for queries the
+word index cannot answer: CJK, symbols), and `messages_files` (per session file: size, mtime,
+the byte offset indexed so far and the bytes just before it). The JSONL files are the truth: the
+index notices files that grew (and reads only the new lines) or changed otherwise (and rereads
+that file), and `reindex()` rebuilds everything. A row's rowid is its message number, so search
+can return the newest matches first without ranking every match. Each thread gets its own
+connection.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError, Table
 
+from charter.transcripts.grams import message_grams, needs_substring_search, query_grams
 from charter.transcripts.jsonl import Appended, FileState, read_session
 from charter.transcripts.model import (
     Hit,
@@ -38,6 +40,8 @@ from charter.transcripts.snippet import make_snippet, query_terms
 MESSAGES = "messages"
 FILES = "messages_files"
 FTS = f"{MESSAGES}_fts"
+GRAMS = f"{MESSAGES}_grams"
+GRAM_COLUMNS: dict[str, type] = {"gram": str, "seq": int}
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 MESSAGE_COLUMNS: dict[str, type] = {
     "seq": int,  # the message number, also the rowid: FTS rowid order is message order
@@ -67,11 +71,6 @@ FILE_COLUMNS: dict[str, type] = {
 TAIL = 64  # bytes before the indexed offset that must be unchanged for an incremental catch-up
 FRESH_INTERVAL = 0.25  # seconds between two automatic checks of the files (reads stay fast)
 BATCH = 2000
-_WORD = re.compile(r"\w")
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
-    "\uff66-\uff9f\U00020000-\U0003134f]"
-)
 
 
 def record_row(record: Record) -> dict[str, Any]:
@@ -131,7 +130,7 @@ class LedgerIndex:
     def _schema_ok(self, db: Database) -> bool:
         """Whether this index's tables exist with the expected columns."""
         tables = set(db.table_names())
-        if not {MESSAGES, FILES, FTS} <= tables:
+        if not {MESSAGES, FILES, FTS, GRAMS} <= tables:
             return False
         messages, files = db[MESSAGES], db[FILES]
         return (
@@ -161,7 +160,7 @@ class LedgerIndex:
                         self._sync_file(db, session, row)
                 for session in known.keys() - on_disk.keys():
                     with db.atomic():
-                        self._messages(db).delete_where("session = ?", [session])
+                        self._drop_session(db, session)
                         self._files(db).delete(session)
             self._checked = time.monotonic()
 
@@ -191,9 +190,10 @@ class LedgerIndex:
         with db.atomic():
             messages = self._messages(db)
             if not incremental:
-                messages.delete_where("session = ?", [session])
+                self._drop_session(db, session)
             for batch in _batches(map(record_row, read.records)):
                 messages.upsert_all(batch, pk="seq")
+                _add_grams(db, batch)
             first_ts = row["first_ts"] if incremental and row else None
             self._files(db).upsert(
                 {
@@ -232,7 +232,9 @@ class LedgerIndex:
                 row = None
             state = None if row is None else FileState(row["size"], row["mtime_ns"])
             with db.atomic():
-                self._messages(db).upsert(record_row(record), pk="seq")
+                message = record_row(record)
+                self._messages(db).upsert(message, pk="seq")
+                _add_grams(db, [message])
                 if state == appended.after:
                     return  # the catch-up above already read this record
                 if state == appended.before or (row is None and appended.before.size == 0):
@@ -281,16 +283,8 @@ class LedgerIndex:
         where = "role = :role" if role else None
         args = {"role": role} if role else None
         messages = self._messages(db)
-        if needs_substring_scan(query):
-            condition = "instr(lower(text), lower(:needle)) > 0"
-            rows = list(
-                messages.rows_where(
-                    f"{condition} and {where}" if where else condition,
-                    {"needle": query, **(args or {})},
-                    order_by="seq desc",
-                    limit=limit,
-                )
-            )
+        if needs_substring_search(query):
+            rows = self._substring_search(db, query, limit, role)
         else:
             # FTS5 walks its doclists in rowid order and stops at the limit; ranking every match
             # by bm25 instead costs 20x more on a large ledger (bench/bench_ledger.py).
@@ -314,6 +308,29 @@ class LedgerIndex:
             )
             for row in rows
         ]
+
+    def _substring_search(
+        self, db: Database, query: str, limit: int, role: str | None
+    ) -> list[dict[str, Any]]:
+        """Messages containing `query` (ASCII case folded), newest first: candidates come from
+        the gram index, walked newest first along the rarest-looking gram, and each is checked
+        for the other grams and with the exact substring test, so the walk stops at `limit`."""
+        first, *others = query_grams(query)
+        params: dict[str, Any] = {"gram": first, "needle": query, "limit": limit}
+        checks = ["instr(lower(m.text), lower(:needle)) > 0"]
+        for n, gram in enumerate(others):
+            params[f"g{n}"] = gram
+            checks.append(
+                f"exists (select 1 from [{GRAMS}] o where o.gram = :g{n} and o.seq = g.seq)"
+            )
+        if role:
+            params["role"] = role
+            checks.append("m.role = :role")
+        sql = (
+            f"select m.* from [{GRAMS}] g join [{MESSAGES}] m on m.seq = g.seq "
+            f"where g.gram = :gram and {' and '.join(checks)} order by g.seq desc limit :limit"
+        )
+        return list(db.query(sql, params))
 
     def linked(self, field: str) -> set[str]:
         """Every distinct value of a link field (`proposal`, `commit`, ...) across the ledger."""
@@ -345,10 +362,11 @@ class LedgerIndex:
         """Recreate the tables and load every session file; FTS is populated in one pass."""
         if db[MESSAGES].exists():
             db[MESSAGES].disable_fts()
-        for name in (FTS, MESSAGES, FILES):
+        for name in (FTS, MESSAGES, FILES, GRAMS):
             db[name].drop(ignore=True)
         messages = db.table(MESSAGES)
         messages.create(MESSAGE_COLUMNS, pk="seq")
+        db.table(GRAMS).create(GRAM_COLUMNS, pk=("gram", "seq"))
         db.table(FILES).create(FILE_COLUMNS, pk="session")
         problems: list[LedgerProblem] = []
         total = 0
@@ -361,6 +379,7 @@ class LedgerIndex:
                 problems.extend(read.problems)
                 for batch in _batches(map(record_row, read.records)):
                     messages.insert_all(batch, pk="seq", replace=True)
+                    _add_grams(db, batch)
                 total += len(read.records)
                 self._files(db).insert(
                     {
@@ -378,6 +397,13 @@ class LedgerIndex:
         messages.enable_fts(["text"], create_triggers=True, tokenize=TOKENIZE)
         return ReindexStats(sessions=len(sessions), records=total, problems=problems)
 
+    def _drop_session(self, db: Database, session: str) -> None:
+        """Remove one session's records and their grams from the index."""
+        db[GRAMS].delete_where(
+            f"seq in (select seq from [{MESSAGES}] where session = ?)", [session]
+        )
+        self._messages(db).delete_where("session = ?", [session])
+
     @staticmethod
     def _messages(db: Database) -> Table:
         """The records table."""
@@ -389,10 +415,13 @@ class LedgerIndex:
         return db.table(FILES)
 
 
-def needs_substring_scan(query: str) -> bool:
-    """Whether the tokenizer cannot find this query as words: it has no word characters, or
-    it is in a script written without spaces between words (CJK, Thai, ...)."""
-    return not _WORD.search(query) or bool(_UNSPACED.search(query))
+def _add_grams(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Index the character grams of these `messages` rows (kept ones stay: a filter only)."""
+    grams = [
+        {"gram": gram, "seq": row["seq"]} for row in rows for gram in message_grams(row["text"])
+    ]
+    for batch in _batches(grams):
+        db.table(GRAMS).insert_all(batch, ignore=True)
 
 
 def _read_tail(path: Path, offset: int) -> bytes:

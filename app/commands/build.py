@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from charter.app.commands.common import dump, fail, open_ws
+from charter.app.commands.common import dump, fail, is_quiet, note, open_ws
 
 if TYPE_CHECKING:
     from charter.app.workspace import Workspace
@@ -34,12 +34,14 @@ def register(cli: typer.Typer) -> None:
 class _Progress:
     """Prints build events: a line per task state change, plus a bar on a terminal."""
 
-    def __init__(self, *, quiet: bool) -> None:
-        """`quiet` (for --json) sends the lines to stderr and skips the bar."""
+    def __init__(self, *, quiet: bool, silent: bool = False) -> None:
+        """`quiet` (for --json) sends the lines to stderr and skips the bar; `silent` (for
+        the global --quiet) prints no progress at all."""
         self.quiet = quiet
+        self.silent = silent
         self.bar: Any = None
         self.bar_task: Any = None
-        if not quiet and sys.stdout.isatty():
+        if not quiet and not silent and sys.stdout.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self.bar = Progress(
@@ -49,6 +51,8 @@ class _Progress:
 
     def __call__(self, event: BuildEvent) -> None:
         """Print one event."""
+        if self.silent:
+            return
         line = f"[{event.done}/{event.total}] {event.message}" if event.total else event.message
         if self.bar is not None:
             if self.bar_task is None and event.total:
@@ -124,7 +128,7 @@ def build_command(
         fresh=fresh,
         forced_audit=forced_audit,
     )
-    progress = _Progress(quiet=as_json)
+    progress = _Progress(quiet=as_json, silent=is_quiet())
     try:
         outcome = run_build(request, progress)
     except NothingToResume as exc:
@@ -275,7 +279,7 @@ def builds_command(
         dump(rows)
         return
     if not rows:
-        typer.echo("no builds yet: charter build")
+        note("no builds yet: charter build")
         return
     header = ("build", "commit", "status", "tasks", "time", "tokens")
     typer.echo("{:<26} {:<10} {:<12} {:>7} {:>8} {:>8}".format(*header))
@@ -320,7 +324,7 @@ def questions_command(
         dump([{**q.model_dump(mode="json"), "answered": q.id in answered} for q in questions])
         return
     if not questions:
-        typer.echo("no open questions")
+        note("no open questions")
         return
     for q in questions:
         reqs = ", ".join(q.requirements) or "no requirement"

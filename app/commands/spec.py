@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from charter.app.audit_run import spec_prefix as spec_dir_label
-from charter.app.commands.common import open_ws
+from charter.app.commands.common import note, open_ws
 
 if TYPE_CHECKING:
     from charter.specs import Finding
@@ -83,5 +83,5 @@ def validate_command(
         )
         scope = f"{_plural(n_files, 'file')}, {_plural(n_reqs, 'requirement')}"
         verdict = "spec has errors" if failed else "spec OK"
-        typer.echo(f"{verdict}: {summary} in {scope} under {spec_prefix.as_posix()}/")
+        note(f"{verdict}: {summary} in {scope} under {spec_prefix.as_posix()}/")
     raise typer.Exit(1 if failed else 0)

@@ -22,6 +22,7 @@ from charter.specs.git.message import (
     render_commit_message,
 )
 from charter.specs.git.repo import GitIdentityError, HistoryError
+from charter.specs.git.reqindex import IndexStats, RequirementIndex
 
 __all__ = [
     "Change",
@@ -33,8 +34,10 @@ __all__ = [
     "HeadInfo",
     "HeadMovedError",
     "HistoryError",
+    "IndexStats",
     "Intent",
     "NothingToCommitError",
+    "RequirementIndex",
     "commit_spec_change",
     "parse_intents",
     "parse_trailers",
