@@ -7,8 +7,8 @@ prints its figures as JSON once the main screen shows the spec tree and the chat
 - cold start on the example workspace (materialised as `make run` does): target < 0.5 s;
 - big workspaces at three sizes, 1,000 requirements + 10,000 messages, 5,000 + 50,000 and
   10,000 + 100,000: first frame (median of 3 runs; < 1.2 s at the largest), resident memory
-  (once loaded; the largest of the 3 runs, as each run must stay < 250 MB), and at the largest the CPU time per
-  scroll step (one key press and the repaint it causes, measured as this
+  (once loaded; the largest of the 3 runs, as each run must stay < 250 MB), and at the largest
+  the CPU time per scroll step (one key press and the repaint it causes, measured as this
   process's CPU time so other processes on the machine do not count) in the chat and in the
   spec tree; 50 ms per step is roughly where a stall becomes visible.
 """
