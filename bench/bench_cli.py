@@ -10,6 +10,7 @@ and `validate` none of the model or TUI stacks (LangChain, LangGraph, Textual, o
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -40,19 +41,24 @@ def _env() -> dict[str, str]:
     return env
 
 
-def wall_ms(args: tuple[str, ...], cwd: Path) -> float:
-    """Median wall time of RUNS runs of `charter args` (after one warm-up run)."""
+def wall_ms(args: tuple[str, ...], cwd: Path) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system, which other processes' load does
+    not inflate) of RUNS runs of `charter args`, after one warm-up run."""
     command = [*_charter(), *args]
-    times = []
+    times, cpu = [], []
     for n in range(RUNS + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(command, cwd=cwd, capture_output=True, env=_env(), check=False)
         elapsed = (time.perf_counter() - start) * 1000
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode not in (0, 1):
             raise RuntimeError(f"charter {' '.join(args)}: {proc.stderr.decode()[-500:]}")
         if n:
             times.append(elapsed)
-    return statistics.median(times)
+            spent = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            cpu.append(spent * 1000)
+    return statistics.median(times), statistics.median(cpu)
 
 
 def heavy_imports(args: tuple[str, ...], cwd: Path, heavy: tuple[str, ...]) -> list[str]:
@@ -81,9 +87,11 @@ def run() -> list[Result]:
         ws = materialise(ROOT / "examples" / "telemetry", Path(tmp) / "example").root
         for args in COMMANDS:
             name = f"charter {' '.join(args)}"
-            results.append(
-                Result(f"cli: {name} on the example, wall", wall_ms(args, ws), "ms", 250.0)
-            )
+            wall, cpu = wall_ms(args, ws)
+            results += [
+                Result(f"cli: {name} on the example, wall", wall, "ms", 250.0),
+                Result(f"cli: {name} on the example, CPU (load excluded)", cpu, "ms", None),
+            ]
             heavy = HEAVY_FOR_HELP if args == ("--help",) else HEAVY_FOR_COMMANDS
             found = heavy_imports(args, ws, heavy)
             results.append(
