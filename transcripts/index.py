@@ -1,11 +1,13 @@
 """The ledger's SQLite index (sqlite-utils): records, full-text search, and catching up with files.
 
 Tables (in the shared `state.db`): `messages` (one row per record, FTS5 on `text` kept current by
-triggers), `messages_fts`, and `messages_files` (per session file: size, mtime, the byte offset
-indexed so far and the bytes just before it). The JSONL files are the truth: the index notices
-files that grew (and reads only the new lines) or changed otherwise (and rereads that file), and
-`reindex()` rebuilds everything. A row's rowid is its message number, so search can return the
-newest matches first without ranking every match. Each thread gets its own connection.
+triggers), `messages_fts`, `messages_grams` (the character grams of `grams.py`, for queries the
+word index cannot answer: CJK, symbols), and `messages_files` (per session file: size, mtime,
+the byte offset indexed so far and the bytes just before it). The JSONL files are the truth: the
+index notices files that grew (and reads only the new lines) or changed otherwise (and rereads
+that file), and `reindex()` rebuilds everything. A row's rowid is its message number, so search
+can return the newest matches first without ranking every match. Each thread gets its own
+connection.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError, Table
 
+from charter.transcripts.grams import message_grams
 from charter.transcripts.jsonl import Appended, FileState, read_session
 from charter.transcripts.model import (
     Hit,
@@ -35,6 +38,8 @@ from charter.transcripts.rows import (
     FILE_COLUMNS,
     FILES,
     FTS,
+    GRAM_COLUMNS,
+    GRAMS,
     MESSAGE_COLUMNS,
     MESSAGES,
     TOKENIZE,
@@ -88,7 +93,7 @@ class LedgerIndex:
     def _schema_ok(self, db: Database) -> bool:
         """Whether this index's tables exist with the expected columns."""
         tables = set(db.table_names())
-        if not {MESSAGES, FILES, FTS} <= tables:
+        if not {MESSAGES, FILES, FTS, GRAMS} <= tables:
             return False
         messages, files = db[MESSAGES], db[FILES]
         return (
@@ -118,7 +123,7 @@ class LedgerIndex:
                         self._sync_file(db, session, row)
                 for session in known.keys() - on_disk.keys():
                     with db.atomic():
-                        self._messages(db).delete_where("session = ?", [session])
+                        self._drop_session(db, session)
                         self._files(db).delete(session)
             self._checked = time.monotonic()
 
@@ -148,9 +153,10 @@ class LedgerIndex:
         with db.atomic():
             messages = self._messages(db)
             if not incremental:
-                messages.delete_where("session = ?", [session])
+                self._drop_session(db, session)
             for batch in _batches(map(record_row, read.records)):
                 messages.upsert_all(batch, pk="seq")
+                _add_grams(db, batch)
             first_ts = row["first_ts"] if incremental and row else None
             self._files(db).upsert(
                 {
@@ -189,7 +195,9 @@ class LedgerIndex:
                 row = None
             state = None if row is None else FileState(row["size"], row["mtime_ns"])
             with db.atomic():
-                self._messages(db).upsert(record_row(record), pk="seq")
+                message = record_row(record)
+                self._messages(db).upsert(message, pk="seq")
+                _add_grams(db, [message])
                 if state == appended.after:
                     return  # the catch-up above already read this record
                 if state == appended.before or (row is None and appended.before.size == 0):
@@ -234,7 +242,7 @@ class LedgerIndex:
         query = query.strip()
         if not query:
             return []
-        return search_messages(self._messages(self.db), query, limit, role)
+        return search_messages(self.db, query, limit, role)
 
     def linked(self, field: str) -> set[str]:
         """Every distinct value of a link field (`proposal`, `commit`, ...) across the ledger."""
@@ -292,10 +300,11 @@ class LedgerIndex:
         """Recreate the tables and load every session file; FTS is populated in one pass."""
         if db[MESSAGES].exists():
             db[MESSAGES].disable_fts()
-        for name in (FTS, MESSAGES, FILES):
+        for name in (FTS, MESSAGES, FILES, GRAMS):
             db[name].drop(ignore=True)
         messages = db.table(MESSAGES)
         messages.create(MESSAGE_COLUMNS, pk="seq")
+        db.table(GRAMS).create(GRAM_COLUMNS, pk=("gram", "seq"))
         db.table(FILES).create(FILE_COLUMNS, pk="session")
         problems: list[LedgerProblem] = []
         total = 0
@@ -308,6 +317,7 @@ class LedgerIndex:
                 problems.extend(read.problems)
                 for batch in _batches(map(record_row, read.records)):
                     messages.insert_all(batch, pk="seq", replace=True)
+                    _add_grams(db, batch)
                 total += len(read.records)
                 self._files(db).insert(
                     {
@@ -324,6 +334,13 @@ class LedgerIndex:
         messages.create_index(["session"], if_not_exists=True)
         messages.enable_fts(["text"], create_triggers=True, tokenize=TOKENIZE)
         return ReindexStats(sessions=len(sessions), records=total, problems=problems)
+
+    def _drop_session(self, db: Database, session: str) -> None:
+        """Remove one session's records and their grams from the index."""
+        db[GRAMS].delete_where(
+            f"seq in (select seq from [{MESSAGES}] where session = ?)", [session]
+        )
+        self._messages(db).delete_where("session = ?", [session])
 
     @staticmethod
     def _messages(db: Database) -> Table:
@@ -388,3 +405,12 @@ def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
             batch = []
     if batch:
         yield batch
+
+
+def _add_grams(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Index the character grams of these `messages` rows (kept ones stay: a filter only)."""
+    grams = [
+        {"gram": gram, "seq": row["seq"]} for row in rows for gram in message_grams(row["text"])
+    ]
+    for batch in _batches(grams):
+        db.table(GRAMS).insert_all(batch, ignore=True)

@@ -14,6 +14,8 @@ from charter.transcripts.model import Record
 MESSAGES = "messages"
 FILES = "messages_files"
 FTS = f"{MESSAGES}_fts"
+GRAMS = f"{MESSAGES}_grams"
+GRAM_COLUMNS: dict[str, type] = {"gram": str, "seq": int}
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 MESSAGE_COLUMNS: dict[str, type] = {
     "seq": int,  # the message number, also the rowid: FTS rowid order is message order

@@ -2,51 +2,36 @@
 
 Words and "phrases" go through FTS5 (quoted, so no query syntax leaks in); queries the tokenizer
 cannot split into words (no word characters, or a script written without spaces such as CJK) are
-found by substring instead.
+found through the character-gram index (`grams.py`) and checked with the exact substring test.
 """
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
-from sqlite_utils.db import Table
+from sqlite_utils import Database
 
+from charter.transcripts.grams import needs_substring_search, query_grams
 from charter.transcripts.model import Hit
-from charter.transcripts.rows import FTS, row_record
+from charter.transcripts.rows import FTS, GRAMS, MESSAGES, row_record
 from charter.transcripts.snippet import make_snippet, query_terms
 
-_WORD = re.compile(r"\w")
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
-    "\uff66-\uff9f\U00020000-\U0003134f]"
-)
 
-
-def search_messages(messages: Table, query: str, limit: int, role: str | None) -> list[Hit]:
+def search_messages(db: Database, query: str, limit: int, role: str | None) -> list[Hit]:
     """Newest matches of a non-empty, stripped `query` in the `messages` table."""
-    where = "role = :role" if role else None
-    args = {"role": role} if role else None
-    if needs_substring_scan(query):
-        condition = "instr(lower(text), lower(:needle)) > 0"
-        rows = list(
-            messages.rows_where(
-                f"{condition} and {where}" if where else condition,
-                {"needle": query, **(args or {})},
-                order_by="seq desc",
-                limit=limit,
-            )
-        )
+    if needs_substring_search(query):
+        rows = _substring_search(db, query, limit, role)
     else:
         # FTS5 walks its doclists in rowid order and stops at the limit; ranking every match
         # by bm25 instead costs 20x more on a large ledger (bench/bench_ledger.py).
         rows = list(
-            messages.search(
+            db.table(MESSAGES).search(
                 query,
                 quote=True,
                 order_by=f"{FTS}.rowid desc",
                 limit=limit,
-                where=where,
-                where_args=args,
+                where="role = :role" if role else None,
+                where_args={"role": role} if role else None,
                 include_rank=True,
             )
         )
@@ -61,7 +46,23 @@ def search_messages(messages: Table, query: str, limit: int, role: str | None) -
     ]
 
 
-def needs_substring_scan(query: str) -> bool:
-    """Whether the tokenizer cannot find this query as words: it has no word characters, or
-    it is in a script written without spaces between words (CJK, Thai, ...)."""
-    return not _WORD.search(query) or bool(_UNSPACED.search(query))
+def _substring_search(
+    db: Database, query: str, limit: int, role: str | None
+) -> list[dict[str, Any]]:
+    """Messages containing `query` (ASCII case folded), newest first: candidates come from the
+    gram index, walked newest first along the rarest-looking gram, and each is checked for the
+    other grams and with the exact substring test, so the walk stops at `limit`."""
+    first, *others = query_grams(query)
+    params: dict[str, Any] = {"gram": first, "needle": query, "limit": limit}
+    checks = ["instr(lower(m.text), lower(:needle)) > 0"]
+    for n, gram in enumerate(others):
+        params[f"g{n}"] = gram
+        checks.append(f"exists (select 1 from [{GRAMS}] o where o.gram = :g{n} and o.seq = g.seq)")
+    if role:
+        params["role"] = role
+        checks.append("m.role = :role")
+    sql = (
+        f"select m.* from [{GRAMS}] g join [{MESSAGES}] m on m.seq = g.seq "
+        f"where g.gram = :gram and {' and '.join(checks)} order by g.seq desc limit :limit"
+    )
+    return list(db.query(sql, params))

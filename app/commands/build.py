@@ -19,7 +19,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from charter.app.commands.common import dump, fail, open_ws, out
+from charter.app.commands.common import dump, fail, is_quiet, note, open_ws, out
 
 if TYPE_CHECKING:
     from charter.app.workspace import Workspace
@@ -54,12 +54,14 @@ def register(cli: typer.Typer) -> None:
 class _Progress:
     """Prints build events: a line per task state change, plus a bar on a terminal."""
 
-    def __init__(self, *, quiet: bool) -> None:
-        """`quiet` (for --json) sends the lines to stderr and skips the bar."""
+    def __init__(self, *, quiet: bool, silent: bool = False) -> None:
+        """`quiet` (for --json) sends the lines to stderr and skips the bar; `silent` (for
+        the global --quiet) prints no progress at all."""
         self.quiet = quiet
+        self.silent = silent
         self.bar: Any = None
         self.bar_task: Any = None
-        if not quiet and sys.stdout.isatty():
+        if not quiet and not silent and sys.stdout.isatty():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self.bar = Progress(
@@ -69,6 +71,8 @@ class _Progress:
 
     def __call__(self, event: BuildEvent) -> None:
         """Print one event."""
+        if self.silent:
+            return
         line = f"[{event.done}/{event.total}] {event.message}" if event.total else event.message
         if self.bar is not None:
             if self.bar_task is None and event.total:
@@ -158,7 +162,7 @@ def build_command(
         forced_audit=forced_audit,
         jail=jail,
     )
-    progress = _Progress(quiet=as_json)
+    progress = _Progress(quiet=as_json, silent=is_quiet())
     try:
         outcome = run_build(request, progress)
     except NothingToResume as exc:
@@ -429,7 +433,7 @@ def builds_command(
         dump(rows)
         return
     if not rows:
-        typer.echo("no builds yet: charter build")
+        note("no builds yet: charter build")
         return
     header = ("build", "commit", "status", "tasks", "time", "tokens")
     typer.echo("{:<26} {:<10} {:<12} {:>7} {:>8} {:>8}".format(*header))
@@ -474,7 +478,7 @@ def questions_command(
         dump([{**q.model_dump(mode="json"), "answered": q.id in answered} for q in questions])
         return
     if not questions:
-        typer.echo("no open questions")
+        note("no open questions")
         return
     for q in questions:
         reqs = ", ".join(q.requirements) or "no requirement"

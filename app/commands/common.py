@@ -1,4 +1,5 @@
-"""Plumbing every command module shares: one-line errors, byte-exact output, JSON, the workspace.
+"""Plumbing every command module shares: one-line errors, byte-exact output, JSON, the workspace,
+and the global verbosity (`-q` drops summaries, `-v` adds notes on stderr).
 
 User words reach stdout as UTF-8 bytes, untouched (no style stripping, no newline translation),
 and `--json` documents have a stable key order so scripts and tests can diff them.
@@ -14,6 +15,32 @@ import typer
 
 if TYPE_CHECKING:
     from charter.app.workspace import Workspace
+
+
+# -1 with --quiet (results and errors only), 0 by default, 1 with --verbose (notes on stderr).
+_VERBOSITY = [0]
+
+
+def set_verbosity(level: int) -> None:
+    """Set the global verbosity from `-q` (-1) or `-v` (1); 0 is the default."""
+    _VERBOSITY[0] = level
+
+
+def is_quiet() -> bool:
+    """Whether `--quiet` was given (progress and summaries are left out)."""
+    return _VERBOSITY[0] < 0
+
+
+def note(text: str) -> None:
+    """Print a summary line on stdout (what was done); `--quiet` leaves it out."""
+    if _VERBOSITY[0] >= 0:
+        typer.echo(text)
+
+
+def verbose(text: str) -> None:
+    """Print `charter: text` on stderr, with `--verbose` only (where things are, timings)."""
+    if _VERBOSITY[0] > 0:
+        typer.echo(f"charter: {text}", err=True)
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -54,6 +81,7 @@ def open_ws(*, check_index: bool = True) -> Workspace:
             "rebuild it from the transcripts",
             err=True,
         )
+    verbose(f"workspace {ws.root} (spec {ws.spec_dir}, state {ws.state_db})")
     replay_commit(ws)
     return ws
 

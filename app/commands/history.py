@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from charter.app.commands.common import dump, fail, open_ws, out
+from charter.app.commands.common import dump, fail, note, open_ws, out
 
 if TYPE_CHECKING:
     from charter.app.services.why import CitedMessage, ProvenanceView, WhyReport
@@ -62,13 +62,16 @@ def log_command(
         dump({"commits": [c.model_dump(mode="json") for c in commits]})
         return
     if not commits:
-        typer.echo("no spec commits yet")
+        note("no spec commits yet")
         return
     out(_commit_lines(commits))
 
 
 def show_command(
     rev: str = typer.Argument(..., help="A commit (sha, branch, HEAD~2, …)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the commit (message, intents, trailers, diff) as JSON."
+    ),
 ) -> None:
     """Show one commit: its message (with the verbatim intent) and the diff of the spec."""
     from charter.specs import HistoryError, show_commit
@@ -78,6 +81,9 @@ def show_command(
         detail = show_commit(ws.root, rev, ws.spec_dir)
     except HistoryError as exc:
         raise fail(str(exc), 2) from None
+    if as_json:
+        dump(detail.model_dump(mode="json"))
+        return
     head = f"commit {detail.sha}\nAuthor: {detail.author} <{detail.email}>\nDate:   {detail.date}\n"
     body = "".join(f"    {line}".rstrip(" ") + "\n" for line in detail.message.split("\n")[:-1])
     out(f"{head}\n{body}\n{detail.diff}")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from charter.app.commands.common import open_ws
+from charter.app.commands.common import note, open_ws
 from charter.app.services.audit import spec_findings
 from charter.app.services.audit import spec_prefix as spec_dir_label
 
@@ -76,5 +76,5 @@ def validate_command(
         )
         scope = f"{_plural(n_files, 'file')}, {_plural(n_reqs, 'requirement')}"
         verdict = "spec has errors" if failed else "spec OK"
-        typer.echo(f"{verdict}: {summary} in {scope} under {spec_prefix.as_posix()}/")
+        note(f"{verdict}: {summary} in {scope} under {spec_prefix.as_posix()}/")
     raise typer.Exit(1 if failed else 0)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from charter.app.commands.common import fail, open_ws, out
+from charter.app.commands.common import dump, fail, note, open_ws, out
 
 if TYPE_CHECKING:
     from charter.transcripts import Ledger, Record
@@ -28,7 +28,8 @@ def register(cli: typer.Typer) -> None:
     """Mount `transcript` and `reindex` on the root CLI."""
     cli.add_typer(transcript_app, name="transcript")
     cli.command(
-        "reindex", help="Rebuild the ledger index (.charter/state.db) from the JSONL files."
+        "reindex",
+        help="Rebuild the ledger and requirement indexes (.charter/state.db) from the files.",
     )(reindex)
 
 
@@ -107,14 +108,25 @@ def show(
     out("".join(lines))
 
 
-def reindex() -> None:
-    """Rebuild the ledger index from the JSONL files and print what was read."""
-    from charter.transcripts import LedgerError
+def reindex(
+    as_json: bool = typer.Option(False, "--json", help="Print what was rebuilt as JSON."),
+) -> None:
+    """Rebuild the ledger index and the requirement index from the JSONL files and git."""
+    from charter.specs import HistoryError, RequirementIndex
+    from charter.transcripts import Ledger, LedgerError
 
-    ledger = _open_ledger(check_index=False)
+    ws = open_ws(check_index=False)
+    ledger = Ledger(ws.transcripts_dir, ws.state_db, state_dir=ws.state_dir)
     try:
         stats = ledger.reindex()
     except LedgerError as exc:
+        raise fail(str(exc), 2) from None
+    finally:
+        ledger.close()
+    try:
+        with RequirementIndex(ws.state_db, ws.root, ws.spec_dir) as index:
+            req_stats = index.rebuild()
+    except HistoryError as exc:
         raise fail(str(exc), 2) from None
     for problem in stats.problems:
         typer.echo(f"warning: {problem}", err=True)
@@ -124,5 +136,14 @@ def reindex() -> None:
             "figures kept in it are not carried over)",
             err=True,
         )
+    if as_json:
+        dump(
+            {
+                "ledger": stats.model_dump(mode="json"),
+                "requirements": req_stats.model_dump(mode="json"),
+            }
+        )
+        return
     problems = f", {len(stats.problems)} unreadable lines" if stats.problems else ""
-    typer.echo(f"reindexed {stats.sessions} sessions, {stats.records} records{problems}")
+    note(f"reindexed {stats.sessions} sessions, {stats.records} records{problems}")
+    note(f"indexed the requirements of {req_stats.commits_read} spec commits")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from charter.app.commands.common import dump, fail
+from charter.app.commands.common import dump, fail, note, open_ws
 
 if TYPE_CHECKING:
     from charter.app.workspace import InitResult, Workspace
@@ -42,7 +42,7 @@ def init_command(
     if as_json:
         dump(result.model_dump(mode="json"))
         return
-    typer.echo(_init_report(result))
+    note(_init_report(result))
 
 
 def _init_report(result: InitResult) -> str:
@@ -70,14 +70,7 @@ def status_command(
     as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
 ) -> None:
     """Show the workspace: branch, HEAD, spec files and requirements, sessions, lock holder."""
-    from charter.app.config import ConfigError
-    from charter.app.workspace import WorkspaceError, open_workspace
-
-    try:
-        ws = open_workspace()
-    except (WorkspaceError, ConfigError) as exc:
-        raise fail(str(exc), 2) from None
-    doc = _status(ws)
+    doc = _status(open_ws())
     if as_json:
         dump(doc)
         return

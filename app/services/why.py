@@ -83,7 +83,7 @@ def explain(ws: Workspace, req_id: str) -> WhyReport:
     spec_rel = os.path.relpath(ws.spec_dir, ws.root)
     spec, _findings = load_spec_dir(ws.spec_dir)
     found = spec.find(req_id)
-    commits = requirement_history(ws.root, ws.spec_dir, req_id)
+    commits = requirement_history(ws.root, ws.spec_dir, req_id, index_db=ws.state_db)
     if found is None:
         if not commits:
             ids = [r.id for r in spec.requirements()]

@@ -307,7 +307,8 @@ class Backend:
         from charter.specs import requirement_history
 
         ws = self.workspace
-        return [commit_view(c) for c in requirement_history(ws.root, ws.spec_dir, req_id)]
+        history = requirement_history(ws.root, ws.spec_dir, req_id, index_db=ws.state_db)
+        return [commit_view(c) for c in history]
 
     def commit_detail(self, sha: str) -> CommitDetailView:
         """A commit's full message and diff."""

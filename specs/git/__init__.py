@@ -44,6 +44,7 @@ from charter.specs.git.probe import (
     probe_repo,
 )
 from charter.specs.git.repo import GitIdentityError, HistoryError
+from charter.specs.git.reqindex import IndexStats, RequirementIndex
 
 __all__ = [
     "JOURNAL_STEPS",
@@ -58,9 +59,11 @@ __all__ = [
     "HeadMovedError",
     "HistoryError",
     "HookRefusedError",
+    "IndexStats",
     "Intent",
     "NothingToCommitError",
     "RepoProbe",
+    "RequirementIndex",
     "SpecTree",
     "ancestor_of",
     "commit_spec_change",

@@ -25,6 +25,13 @@ _LOG_FIELDS = ("%H", "%h", "%an", "%ae", "%aI", "%B", "%(trailers:only,unfold)")
 _LOG_FORMAT = "%x00" + "%x00".join(_LOG_FIELDS)
 SYMLINK_MODE = "120000"
 _REQ_LINE_RE = re.compile(rf"^\s*[-*+]\s+\*\*({REQ_ID_PATTERN})\*\*")
+# What `git log -G` matches per changed line: a bold ID anywhere (overlapping matches, so that
+# `**A-1**B-2**` yields both) or a provenance-looking line ([[:space:]] is ASCII in git's C locale).
+_BOLD_ID = re.compile(rf"(?=\*\*({REQ_ID_PATTERN})\*\*)")
+_PROVENANCE_LINE = re.compile(r"^[ \t\n\r\f\v]*>")
+_PAIR_SPLIT = re.compile(r"^diff --git ", re.MULTILINE)
+# Any requirement ID in bold, in the POSIX extended regex dialect `git log -G` speaks.
+ANY_BOLD_ID = rf"\*\*{REQ_ID_PATTERN}\*\*"
 
 
 class CommitInfo(BaseModel):
@@ -256,63 +263,109 @@ def spec_files_at(repo_root: Path, rev: str, spec_dir: Path | str) -> dict[str, 
 
 
 def requirement_history(
-    repo_root: Path, spec_dir: Path | str, req_id: str, rev: str = "HEAD"
+    repo_root: Path,
+    spec_dir: Path | str,
+    req_id: str,
+    rev: str = "HEAD",
+    index_db: Path | None = None,
 ) -> list[CommitInfo]:
     """Every commit that added, changed or removed requirement `req_id`, newest first.
 
     A requirement is its ID line (`- **ING-1** text`, continuation lines included) plus the
     indented provenance line below it. Two git calls: first `git log -p -G` with a regex that
-    matches the bold ID *or* any provenance-looking line, so git's own pickaxe drops commits that
-    cannot concern the requirement; then the patches of the remaining candidates are read hunk by
-    hunk (with five lines of context, so the ID line is always there above a changed provenance
-    line) and a commit counts when a changed line is the ID line or belongs to it. This is exact
-    for text, LOCKED and provenance changes (a confirm touches only the provenance line, which a
-    `-G` on the ID alone would miss) and a move between files (removed in one, added in another);
-    a cross-reference `[ING-1]` in another requirement does not count. The second call fetches
-    the matching commits' metadata.
+    matches the bold ID *or* any provenance-looking line, so git's own pickaxe drops file pairs
+    that cannot concern the requirement; then the patches of the remaining candidates are read
+    hunk by hunk (with five lines of context, so the ID line is always there above a changed
+    provenance line) and a commit counts when a changed line is the ID line or belongs to it.
+    This is exact for text, LOCKED and provenance changes (a confirm touches only the provenance
+    line, which a `-G` on the ID alone would miss) and a move between files (removed in one,
+    added in another); a cross-reference `[ING-1]` in another requirement does not count. The
+    second call fetches the matching commits' metadata.
+
+    With `index_db` (the workspace's state.db) and `rev` HEAD, the same answer comes from the
+    requirement index there (`reqindex`), brought up to date first, instead of walking history.
     """
     if not REQ_ID_RE.match(req_id):
         raise ValueError(f"{req_id!r} is not a requirement ID (like ING-1)")
+    if index_db is not None and rev == "HEAD":
+        from charter.specs.git.reqindex import RequirementIndex
+
+        with RequirementIndex(index_db, repo_root, spec_dir) as index:
+            return index.history(req_id)
     with open_repo(repo_root) as repo:
         start = _start(repo, rev)
         if start is None:
             return []
-        pattern = rf"\*\*{req_id}\*\*|^[[:space:]]*>"
-        out = repo.run(
-            "log",
-            "-p",
-            "-U5",
-            "-M",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--no-show-signature",
-            "--format=%x00%H",
-            f"-G{pattern}",
-            start,
-            "--",
-            _dir_spec(repo, spec_dir),
-        )
-        shas = []
-        for chunk in out.decode("utf-8", "replace").split("\0")[1:]:
-            sha, _, patch = chunk.partition("\n")
-            if _patch_touches(patch, req_id):
-                shas.append(sha)
-        if not shas:
-            return []
-        return _log(
-            repo, "--no-walk=unsorted", "--stdin", data="".join(f"{s}\n" for s in shas).encode()
-        )
+        patches = touched_log(repo, spec_dir, rf"\*\*{req_id}\*\*", start)
+        shas = [sha for sha, touched in patches if req_id in touched]
+        return commit_infos(repo, shas)
 
 
-def _patch_touches(patch: str, req_id: str) -> bool:
-    """Whether a unified diff adds, removes or changes a line belonging to `req_id`."""
-    in_hunk = False
-    owner = {"-": None, "+": None}  # which requirement the current line belongs to, per side
-    for line in patch.split("\n"):
-        if line.startswith("diff --git "):
-            in_hunk = False
+def commit_infos(repo: GitRepo, shas: list[str]) -> list[CommitInfo]:
+    """The CommitInfo of each of `shas`, in that order (one git call)."""
+    if not shas:
+        return []
+    return _log(
+        repo, "--no-walk=unsorted", "--stdin", data="".join(f"{s}\n" for s in shas).encode()
+    )
+
+
+def touched_log(
+    repo: GitRepo, spec_dir: Path | str, id_regex: str, revs: str
+) -> list[tuple[str, set[str]]]:
+    """`(sha, requirement IDs it touched)` for each commit of `git log revs` (newest first)
+    whose spec diff has a changed line matching the bold ID regex or a provenance line."""
+    out = repo.run(
+        "log",
+        "-p",
+        "-U5",
+        "-M",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--no-show-signature",
+        "--format=%x00%H",
+        f"-G{id_regex}|^[[:space:]]*>",
+        revs,
+        "--",
+        _dir_spec(repo, spec_dir),
+    )
+    found = []
+    for chunk in out.decode("utf-8", "replace").split("\0")[1:]:
+        sha, _, patch = chunk.partition("\n")
+        found.append((sha, touched_requirements(patch)))
+    return found
+
+
+def touched_requirements(patch: str) -> set[str]:
+    """The requirements a commit's unified diff adds, removes or changes a line of.
+
+    Per file pair, as `git log -G '\\*\\*ID\\*\\*|^[[:space:]]*>'` would select it for
+    each ID: a requirement counts when a changed line belongs to it (its ID line, or an indented
+    continuation or provenance line below it) and the pair's changed lines include its bold ID
+    or some provenance line. So one log with a regex for *any* ID gives, for every requirement,
+    the commits a log with its own ID would.
+    """
+    touched: set[str] = set()
+    for pair in _PAIR_SPLIT.split(patch):
+        owners, changed = _changed_lines(pair)
+        if not owners:
             continue
+        if any(_PROVENANCE_LINE.match(line) for line in changed):
+            touched |= owners
+        else:
+            bold = {m.group(1) for line in changed for m in _BOLD_ID.finditer(line)}
+            touched |= owners & bold
+    return touched
+
+
+def _changed_lines(pair: str) -> tuple[set[str], list[str]]:
+    """The requirements owning a changed line of one file pair's hunks, and the changed lines."""
+    in_hunk = False
+    owner: dict[str, str | None] = {"-": None, "+": None}  # the current line's requirement
+    owners: set[str] = set()
+    changed: list[str] = []
+    for line in pair.split("\n"):
         if line.startswith("@@"):
             in_hunk = True
             owner = {"-": None, "+": None}
@@ -327,6 +380,8 @@ def _patch_touches(patch: str, req_id: str) -> bool:
                 owner[side] = found.group(1)
             elif not (body[:1].isspace() and body.strip()):
                 owner[side] = None  # not an indented continuation / provenance line
-        if mark != " " and owner[mark] == req_id:
-            return True
-    return False
+        if mark != " ":
+            changed.append(body)
+            if owner[mark] is not None:
+                owners.add(owner[mark])  # type: ignore[arg-type]
+    return owners, changed
