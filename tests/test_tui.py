@@ -23,8 +23,8 @@ from charter.app.tui.commands import CharterCommands
 from charter.app.tui.screens.dialogs import EditProposal, SessionPicker
 from charter.app.tui.screens.setup import SetupScreen
 from charter.app.tui.widgets.builds import BuildsPane
-from charter.app.tui.widgets.chat import UserMessage
-from charter.app.tui.widgets.chat_input import ChatInput
+from charter.app.tui.widgets.chat.input import ChatInput
+from charter.app.tui.widgets.chat.log import UserMessage
 from charter.app.tui.widgets.status_bar import StatusBar
 from tests.buildkit import Script, result, task
 from tests.conftest import run_charter

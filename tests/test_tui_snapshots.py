@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 from charter.agents import ModelFactory
 from charter.app.tui.app import CharterApp
-from charter.app.tui.widgets.chat_input import ChatInput
+from charter.app.tui.widgets.chat.input import ChatInput
 from charter.app.workspace import open_workspace
 from charter.graphs.intent import IntentSession
 from tests.fakellm import FakeLLM

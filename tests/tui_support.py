@@ -27,7 +27,7 @@ from charter.app.config import load_config, write_config
 from charter.app.tui.app import CharterApp
 from charter.app.tui.screens.dialogs import TextPrompt
 from charter.app.tui.screens.main import MainScreen
-from charter.app.tui.widgets.review_card import ReviewCard
+from charter.app.tui.widgets.chat.review_card import ReviewCard
 from charter.app.workspace import init_workspace
 from charter.transcripts import Ledger
 from tests.fakellm import FakeLLM, ScriptedReply

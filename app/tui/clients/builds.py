@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from charter.app.tui.backend import Backend
+from charter.app.tui.clients.workspace import Backend
 from charter.app.tui.views import BuildTaskView, BuildView, CallView, QuestionView
 
 MAX_LISTED = 50
