@@ -162,3 +162,25 @@ async def test_answering_a_build_question_from_the_pane(ws: Path, llm: FakeLLM) 
     assert (record["role"], record["text"], record["question"]) == ("user", answer, qid)
     sent = json.dumps(llm.body(-1), ensure_ascii=False)
     assert question in sent and answer in sent
+
+
+async def test_an_answered_question_is_no_longer_listed_as_open(ws: Path, llm: FakeLLM) -> None:
+    """Once answered, a builder question leaves the pane's open questions, and stays gone when
+    Charter starts again (the answer is in the ledger)."""
+    build(ws, llm, two_tasks("Which timezone do the daily totals use?"))
+    llm.reply("Noted: UTC.")
+    async with running(ws, llm.env()) as (app, pilot):
+        await pilot.press("f5")
+        await settle(pilot, app)
+        assert app.main is not None
+        pane = app.main.query_one(BuildsPane)
+        (qid,) = pane.questions
+        pane.query_one("#question-list", OptionList).focus()
+        await answer_prompt(pilot, app, "enter", "UTC", submit="enter")
+        await wait_for(pilot, lambda: not pane.questions)
+        assert not pane.query_one("#question-list", OptionList).display
+    async with running(ws, llm.env()) as (app, pilot):
+        await pilot.press("f5")
+        await settle(pilot, app)
+        assert app.main is not None
+        assert qid not in app.main.query_one(BuildsPane).questions

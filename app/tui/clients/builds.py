@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +137,8 @@ class BuildRunner:
             for r in reversed(list_builds(builds_dir)[-MAX_LISTED:])
         ]
 
-    def list_questions(self) -> list[QuestionView]:
-        """Every question a build raised, newest first; blocking."""
+    def list_questions(self, answered: Collection[str] = ()) -> list[QuestionView]:
+        """The questions builds raised that are not in `answered`, newest first; blocking."""
         builds_dir = self.backend.workspace.builds_dir
         if not builds_dir.is_dir():
             return []
@@ -147,6 +147,7 @@ class BuildRunner:
         return [
             QuestionView(id=q.id, build=q.build, task=q.task, text=q.text)
             for q in reversed(list_questions(builds_dir))
+            if q.id not in answered
         ]
 
     def build_dir(self, build_id: str) -> Path:

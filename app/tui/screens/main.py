@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import DescendantFocus
 from textual.reactive import reactive
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
 
@@ -45,6 +46,7 @@ class MainScreen(MainKeys):
     BINDINGS: ClassVar[list[BindingType]] = bindings()
     AUTO_FOCUS = "#chat-input"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    """Below 100 columns the side pane and the chat take turns at the full width."""
 
     side_width: reactive[int] = reactive(42)
     """Width of the side pane, in percent of the screen."""
@@ -103,7 +105,6 @@ class MainScreen(MainKeys):
             with TabbedContent(id="side", initial="spec-tab"):
                 with TabPane("Spec", id="spec-tab"), Vertical(id="spec-pane"):
                     yield Static(legend(), id="legend", classes="legend")
-                    yield Static(legend(per_line=2), id="legend-short", classes="legend")
                     yield SpecTree(id="spec-tree")
                     yield RequirementDetail(self.state, id="req-detail")
                 # Hidden at first: their content is mounted after the first frame.
@@ -134,9 +135,19 @@ class MainScreen(MainKeys):
         self.set_interval(BUILD_POLL_SECONDS, self.poll_builds)
 
     def watch_side_width(self, width: int) -> None:
-        """Apply the side pane's width."""
+        """Apply the side pane's width (all of it when narrow: one pane shows at a time)."""
         if self.is_mounted:
-            self.query_one("#side").styles.width = f"{width}%"
+            narrow = self.has_class("-narrow")
+            self.query_one("#side").styles.width = "1fr" if narrow else f"{width}%"
+
+    def on_resize(self) -> None:
+        """Crossing the width breakpoint switches between side by side and one at a time."""
+        self.watch_side_width(self.side_width)
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """When narrow, show the pane that holds the focus (side pane or chat)."""
+        side = self.query_one("#side")
+        self.set_class(side in event.widget.ancestors_with_self, "-side")
 
     # loading and polling
 

@@ -195,11 +195,12 @@ class BuildsPane(Vertical):
         self.post_message(self.LaunchRequested(which))
 
     async def reload(self) -> None:
-        """Every build's state, and the questions builds raised, from disk."""
+        """Every build's state, and the questions builds raised that are still open."""
         backend, runner = self.state.backend, self.state.builds
         with reporting(self, "read the builds"):
             builds = await backend.run_bg(runner.list_builds)
-            questions = await backend.run_bg(runner.list_questions)
+            answered = await backend.run_io(backend.answered_questions)
+            questions = await backend.run_bg(runner.list_questions, answered)
             self.set_builds(builds)
             self.set_questions(questions)
 

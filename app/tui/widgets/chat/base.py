@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
 INPUT_PLACEHOLDER = "Message the scribe · Enter send · ctrl+j newline · ↑ history"
+REVIEW_PLACEHOLDER = "Proposal awaiting review: a accept · r reject · e edit · c confirm · or type"
 
 
 class ChatBase(Vertical):
@@ -87,6 +88,12 @@ class ChatBase(Vertical):
             self.screen.minimize()
         self.chat_input.focus()
 
+    def card_changed(self) -> None:
+        """Tell the input whether a proposal awaits review (the review keys then act on it)."""
+        pending = self.log_view.open_card() is not None
+        self.chat_input.review_pending = pending
+        self.chat_input.placeholder = REVIEW_PLACEHOLDER if pending else INPUT_PLACEHOLDER
+
     # loading
 
     async def reload(self, ahead: Future[tuple[str, ChatSlice]] | None = None) -> None:
@@ -99,6 +106,7 @@ class ChatBase(Vertical):
         self._offset = tail.end
         await self.log_view.show(tail.messages, complete=tail.complete)
         self.log_view.border_title = f"chat · {self.state.session}"
+        self.card_changed()
 
     async def sync(self) -> None:
         """Mount the ledger records the chat does not show yet (and drop provisional ones)."""
@@ -118,6 +126,7 @@ class ChatBase(Vertical):
     async def show_card(self, proposal: ProposalView, focus: bool = False) -> None:
         """Mount a review card for a proposal awaiting review."""
         card = await self.log_view.add_card(proposal)
+        self.card_changed()
         if focus:
             card.focus(scroll_visible=False)
             self.log_view.release_anchor()

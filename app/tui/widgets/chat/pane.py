@@ -134,6 +134,11 @@ class ChatPane(ChatBase):
         """c on the card: confirm the inferred items and accept."""
         self.decide(event.card, "confirm")
 
+    @on(ChatInput.ReviewKey)
+    def review_key(self, event: ChatInput.ReviewKey) -> None:
+        """A review key in the empty input: the open card takes it."""
+        self.choose(event.action)
+
     def choose(self, action: str) -> None:
         """Carry out `action` on the open card (keys, palette)."""
         card = self.log_view.open_card()
@@ -175,6 +180,7 @@ class ChatPane(ChatBase):
             await card.show_committed(result.accepted)
         if result.kind in ("accepted", "rejected"):
             card.resolve(result.text)
+            self.card_changed()
             self.chat_input.focus()
         await self.sync()
         if result.proposal is not None:
