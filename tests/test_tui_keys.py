@@ -15,24 +15,18 @@ from charter.app.tui.screens.dialogs import EditProposal, TextPrompt
 from charter.app.tui.widgets.chat.input import ChatInput
 from tests.fakellm import FakeLLM
 from tests.tui_support import (
-    add_item,
+    PROPOSAL,
     git,
     head,
     ledger_records,
     main_of,
     make_workspace,
     open_card,
-    proposal,
     running,
     settle,
     type_text,
 )
 
-PROPOSAL = proposal(
-    "reject oversized batches",
-    add_item("The service MUST reject a batch of more than 500 events.", "more than 500 events"),
-    add_item("The service SHOULD log each rejected batch."),
-)
 MESSAGE = "please reject batches of more than 500 events"
 
 

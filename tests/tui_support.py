@@ -132,6 +132,14 @@ def proposal(summary: str, *items: dict[str, Any]) -> dict[str, Any]:
     return {"summary": summary, "items": list(items)}
 
 
+PROPOSAL = proposal(
+    "reject oversized batches",
+    add_item("The service MUST reject a batch of more than 500 events.", "more than 500 events"),
+    add_item("The service SHOULD log each rejected batch."),
+)
+"""The scribe's proposal most review tests answer: one explicit item, one inferred."""
+
+
 async def settle(pilot: Pilot[None], app: CharterApp, timeout: float = 20.0) -> None:
     """Wait until no scribe turn or review is running and the screen has caught up."""
     await app.wait_ready()

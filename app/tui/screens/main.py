@@ -7,6 +7,7 @@ acts, polls the workspace for outside changes, and holds the read-only state the
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -17,7 +18,7 @@ from textual.events import DescendantFocus
 from textual.reactive import reactive
 from textual.widgets import Footer, Static, TabbedContent, TabPane, Tree
 
-from charter.app.tui.clients.workspace import Backend, ModelStatus
+from charter.app.tui.clients.workspace import Backend, ModelStatus, SpecSnapshot
 from charter.app.tui.commands import bindings
 from charter.app.tui.render import legend
 from charter.app.tui.screens.main_keys import MainKeys
@@ -57,6 +58,7 @@ class MainScreen(MainKeys):
         self.state = ScreenState(backend, read_only=read_only)
         self._jump: tuple[str, int] | None = None
         self._setup_offered = False
+        self._polling = False
         if not backend.ahead:  # the app normally started these before Textual did
             backend.read_ahead(WINDOW)
 
@@ -175,11 +177,11 @@ class MainScreen(MainKeys):
         finally:
             state.settled.set()
 
-    async def reload_spec(self, ahead: object = None) -> None:
+    async def reload_spec(self, ahead: Future[SpecSnapshot] | None = None) -> None:
         """Parse the working-tree spec and show it; the audit pane checks it after."""
         backend = self.backend
         if ahead is not None:
-            snapshot = await asyncio.wrap_future(ahead)  # type: ignore[arg-type]
+            snapshot = await asyncio.wrap_future(ahead)
         else:
             snapshot = await backend.run_io(backend.spec)
         self.state.snapshot = snapshot
@@ -199,39 +201,27 @@ class MainScreen(MainKeys):
             model=model.name if model.configured else "not configured", model_ok=model.configured
         )
         if model.configured:
-            await self.start_intent()
+            await self.chat.open_scribe()
         elif not self._setup_offered:
             self._setup_offered = True
             self.app.push_screen(SetupScreen(model))
 
-    async def start_intent(self) -> None:
-        """Open the scribe session and bring back a proposal still awaiting review."""
-        from charter.app.tui.clients.scribe import IntentClient
-
-        client = IntentClient(self.backend, self.session or "")
-        try:
-            pending = await client.open()
-        except Exception as exc:  # the scribe is optional for browsing: say why it is missing
-            self.state.intent_error = f"The scribe could not start: {exc}"
-            self.notify(self.state.intent_error, severity="error", timeout=10, markup=False)
-            return
-        self.state.intent = client
-        if pending is not None:
-            await self.chat.show_card(pending, focus=True)
-            self.notify(
-                f"Proposal {pending.id} from an earlier run is waiting for your review.",
-                markup=False,
-            )
-        self.status.refresh_usage()
-
     def poll_changes(self) -> None:
         """Notice commits, hand edits of the spec and other writers' ledger lines."""
-        if self.state.ready.is_set() and not self.turn_running:
+        if self.state.ready.is_set() and not self.turn_running and not self._polling:
+            self._polling = True  # a slow look is finished, never cancelled by the next one
             self.poll_worker()
 
-    @work(group="poll", exclusive=True)
+    @work(group="poll")
     async def poll_worker(self) -> None:
         """Reload what changed since the last look."""
+        try:
+            await self.look()
+        finally:
+            self._polling = False
+
+    async def look(self) -> None:
+        """Compare the workspace with the last look and reload what changed."""
         state = self.state
         old = state.fingerprint
         await state.refresh_fingerprint()
@@ -250,7 +240,7 @@ class MainScreen(MainKeys):
         """While a build runs here, or while the builds pane is shown, refresh it."""
         side = self.query_one("#side", TabbedContent)
         if self.settled.is_set() and (self.state.builds.running or side.active == "builds-tab"):
-            self.query_one(BuildsPane).reload_worker()
+            self.query_one(BuildsPane).reload_soon()
 
     @work(group="load", exclusive=True)
     async def after_commit(self) -> None:
@@ -307,7 +297,7 @@ class MainScreen(MainKeys):
     @on(ChatPane.QuestionAnswered)
     def chat_question_answered(self) -> None:
         """The question is answered: the builds pane lists it no more."""
-        self.query_one(BuildsPane).reload_worker()
+        self.query_one(BuildsPane).reload_soon()
 
     @on(BuildsPane.LaunchRequested)
     def builds_launch(self, event: BuildsPane.LaunchRequested) -> None:

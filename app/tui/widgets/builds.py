@@ -102,6 +102,8 @@ class BuildsPane(Vertical):
         self.questions: dict[str, QuestionView] = {}
         self.selected: str | None = None
         self._tasks_shown: tuple[str, list[tuple[str, str, str, str]]] | None = None
+        self._reloading = False
+        self._again = False
 
     def compose(self) -> ComposeResult:
         """Buttons, list, table and log."""
@@ -204,10 +206,25 @@ class BuildsPane(Vertical):
             self.set_builds(builds)
             self.set_questions(questions)
 
-    @work(group="builds", exclusive=True)
+    def reload_soon(self) -> None:
+        """Reload the pane in a worker (the screen's poll and answered questions ask for it);
+        while one runs, it reloads once more instead of being cancelled half-way."""
+        if self._reloading:
+            self._again = True
+            return
+        self._reloading = True
+        self.reload_worker()
+
+    @work(group="builds")
     async def reload_worker(self) -> None:
-        """Reload the pane (the screen's poll and answered questions ask for it)."""
-        await self.reload()
+        """Reload until no new request came in meanwhile."""
+        try:
+            self._again = True
+            while self._again:
+                self._again = False
+                await self.reload()
+        finally:
+            self._reloading = False
 
     @work(group="build")
     async def launch(self, rev: str) -> None:

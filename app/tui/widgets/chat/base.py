@@ -96,6 +96,27 @@ class ChatBase(Vertical):
 
     # loading
 
+    async def open_scribe(self) -> None:
+        """Open the scribe session and bring back a proposal still awaiting review."""
+        from charter.app.tui.clients.scribe import IntentClient
+
+        state = self.state
+        client = IntentClient(state.backend, state.session or "")
+        try:
+            pending = await client.open()
+        except Exception as exc:  # the scribe is optional for browsing: say why it is missing
+            state.intent_error = f"The scribe could not start: {exc}"
+            self.notify(state.intent_error, severity="error", timeout=10, markup=False)
+            return
+        state.intent = client
+        if pending is not None:
+            await self.show_card(pending, focus=True)
+            self.notify(
+                f"Proposal {pending.id} from an earlier run is waiting for your review.",
+                markup=False,
+            )
+        self.post_message(self.TurnEnded())  # the usage line starts from what was used so far
+
     async def reload(self, ahead: Future[tuple[str, ChatSlice]] | None = None) -> None:
         """Show the current session's last messages (read from the end of its file)."""
         backend = self.state.backend
