@@ -83,7 +83,7 @@ async def main():
             await pilot.pause()
             out["chat_step_ms"] = await steps(pilot, "up")
             start = time.perf_counter()
-            await screen.load_earlier_worker().wait()
+            await screen.chat.load_earlier_worker().wait()
             await pilot.pause()
             out["load_earlier_ms"] = (time.perf_counter() - start) * 1000
             screen.action_focus_pane("spec")

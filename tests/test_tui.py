@@ -23,17 +23,17 @@ from charter.app.tui.commands import CharterCommands
 from charter.app.tui.screens.dialogs import EditProposal, SessionPicker
 from charter.app.tui.screens.setup import SetupScreen
 from charter.app.tui.widgets.builds import BuildsPane
-from charter.app.tui.widgets.chat import UserMessage
-from charter.app.tui.widgets.chat_input import ChatInput
+from charter.app.tui.widgets.chat.input import ChatInput
+from charter.app.tui.widgets.chat.log import UserMessage
 from charter.app.tui.widgets.status_bar import StatusBar
 from tests.buildkit import Script, result, task
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM
 from tests.tui_support import (
+    PROPOSAL,
     SESSION,
     SIZE,
     Notes,
-    add_item,
     answer_prompt,
     git,
     head,
@@ -41,7 +41,6 @@ from tests.tui_support import (
     main_of,
     make_workspace,
     open_card,
-    proposal,
     running,
     settle,
     static_text,
@@ -49,11 +48,6 @@ from tests.tui_support import (
     wait_for,
 )
 
-PROPOSAL = proposal(
-    "reject oversized batches",
-    add_item("The service MUST reject a batch of more than 500 events.", "more than 500 events"),
-    add_item("The service SHOULD log each rejected batch."),
-)
 MESSAGE = "please reject batches of more than 500 events [bold]now[/]"
 
 

@@ -15,7 +15,7 @@ from textual.widgets import OptionList, Static
 from charter.app.tui.app import CharterApp
 from charter.app.tui.commands import CharterCommands
 from charter.app.tui.widgets.audit import AuditPane
-from charter.app.tui.widgets.review_card import ReviewCard
+from charter.app.tui.widgets.chat.review_card import ReviewCard
 from tests.fakellm import FakeLLM
 from tests.tui_support import (
     CONTRADICTION,

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, TextArea
 
 from charter.app.tui.app import CharterApp
@@ -44,6 +45,14 @@ def build(ws: Path, llm: FakeLLM, coder: Script) -> Path:
     run_charter("-C", str(ws), "build", "HEAD", cwd=ws, env=llm.env(), timeout=120)
     (bdir,) = (ws / ".charter" / "builds").iterdir()
     return bdir
+
+
+async def builds_pane(pilot: Pilot[None], app: CharterApp) -> BuildsPane:
+    """Show the Builds pane (F5) once it has listed the builds, and return it."""
+    await pilot.press("f5")
+    await settle(pilot, app)
+    assert app.main is not None
+    return app.main.query_one(BuildsPane)
 
 
 def two_tasks(question: str | None = None) -> Script:
@@ -148,17 +157,31 @@ async def test_answering_a_build_question_from_the_pane(ws: Path, llm: FakeLLM) 
         ),
     )
     async with running(ws, llm.env()) as (app, pilot):
-        await pilot.press("f5")
-        await settle(pilot, app)
-        assert app.main is not None
-        pane = app.main.query_one(BuildsPane)
+        pane = await builds_pane(pilot, app)
         (qid,) = pane.questions
         assert pane.questions[qid].text == question
         pane.query_one("#question-list", OptionList).focus()
         await answer_prompt(pilot, app, "enter", answer, submit="ctrl+s")
+        assert app.main is not None
         card = app.main.chat_log.open_card()
         assert card is not None and card.proposal.summary == "daily totals in UTC"
     (record,) = [r for r in ledger_records(ws) if r.get("kind") == "answer"]
     assert (record["role"], record["text"], record["question"]) == ("user", answer, qid)
     sent = json.dumps(llm.body(-1), ensure_ascii=False)
     assert question in sent and answer in sent
+
+
+async def test_an_answered_question_is_no_longer_listed_as_open(ws: Path, llm: FakeLLM) -> None:
+    """Once answered, a builder question leaves the pane's open questions, and stays gone when
+    Charter starts again (the answer is in the ledger)."""
+    build(ws, llm, two_tasks("Which timezone do the daily totals use?"))
+    llm.reply("Noted: UTC.")
+    async with running(ws, llm.env()) as (app, pilot):
+        pane = await builds_pane(pilot, app)
+        (qid,) = pane.questions
+        pane.query_one("#question-list", OptionList).focus()
+        await answer_prompt(pilot, app, "enter", "UTC", submit="enter")
+        await wait_for(pilot, lambda: not pane.questions)
+        assert not pane.query_one("#question-list", OptionList).display
+    async with running(ws, llm.env()) as (app, pilot):
+        assert qid not in (await builds_pane(pilot, app)).questions

@@ -13,7 +13,9 @@ from textual.pilot import Pilot
 
 from charter.agents import ModelFactory
 from charter.app.tui.app import CharterApp
-from charter.app.tui.widgets.chat_input import ChatInput
+from charter.app.tui.screens.dialogs import TextPrompt
+from charter.app.tui.widgets.chat.input import ChatInput
+from charter.app.tui.widgets.text_field import TextField
 from charter.app.workspace import open_workspace
 from charter.graphs.intent import IntentSession
 from tests.fakellm import FakeLLM
@@ -106,3 +108,32 @@ def test_help_screen(
     """F1: keys, badges and actions."""
     app = CharterApp(ws, env=llm.env(), take_lock=False)
     assert snap_compare(app, terminal_size=size, run_before=settled("f1"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_spec_pane(
+    snap_compare: SnapCompare, ws: Path, llm: FakeLLM, size: tuple[int, int]
+) -> None:
+    """F3 and a requirement highlighted: at 80x24 the tree and detail fill the width, at 120x40
+    they sit beside the chat."""
+    app = CharterApp(ws, env=llm.env(), take_lock=False)
+    assert snap_compare(app, terminal_size=size, run_before=settled("f3", "down", "down"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_reject_dialog(
+    snap_compare: SnapCompare, ws: Path, llm: FakeLLM, size: tuple[int, int]
+) -> None:
+    """r from the empty chat input (F2) opens the reason dialog, which shows the key rule."""
+    propose_pending(ws, llm)
+    app = CharterApp(ws, env=llm.env(), take_lock=False)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settled("f2")(pilot)  # type: ignore[misc]
+        await pilot.press("r")  # the review worker now waits for the dialog: no worker wait
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, TextPrompt)
+        pilot.app.screen.query_one(TextField).cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -27,7 +27,7 @@ from charter.app.config import load_config, write_config
 from charter.app.tui.app import CharterApp
 from charter.app.tui.screens.dialogs import TextPrompt
 from charter.app.tui.screens.main import MainScreen
-from charter.app.tui.widgets.review_card import ReviewCard
+from charter.app.tui.widgets.chat.review_card import ReviewCard
 from charter.app.workspace import init_workspace
 from charter.transcripts import Ledger
 from tests.fakellm import FakeLLM, ScriptedReply
@@ -130,6 +130,14 @@ def add_item(text: str, quote: str | None = None, msg: str = "m-0005") -> dict[s
 def proposal(summary: str, *items: dict[str, Any]) -> dict[str, Any]:
     """propose_change arguments."""
     return {"summary": summary, "items": list(items)}
+
+
+PROPOSAL = proposal(
+    "reject oversized batches",
+    add_item("The service MUST reject a batch of more than 500 events.", "more than 500 events"),
+    add_item("The service SHOULD log each rejected batch."),
+)
+"""The scribe's proposal most review tests answer: one explicit item, one inferred."""
 
 
 async def settle(pilot: Pilot[None], app: CharterApp, timeout: float = 20.0) -> None:

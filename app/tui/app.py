@@ -17,11 +17,11 @@ from textual.binding import Binding, BindingType
 
 from charter.app.config import ConfigError
 from charter.app.lock import LockedError, WorkspaceLock
-from charter.app.tui.backend import Backend
+from charter.app.tui.clients.workspace import Backend
 from charter.app.tui.commands import CharterCommands
 from charter.app.tui.screens.init_offer import InitOfferScreen
 from charter.app.tui.screens.main import MainScreen
-from charter.app.tui.widgets.chat import WINDOW as CHAT_WINDOW
+from charter.app.tui.widgets.chat.log import WINDOW as CHAT_WINDOW
 from charter.app.workspace import WorkspaceError, find_root, init_workspace, open_workspace
 
 LOCK_RETRY_SECONDS = 3.0

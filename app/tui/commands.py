@@ -73,11 +73,14 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "Review pending proposal", "focus_card", "Focus the open review card", "ctrl+r", "Review"
     ),
-    Action("Accept proposal", "review('accept')", "Commit the open proposal with your words"),
-    Action("Reject proposal", "review('reject')", "Reject the open proposal, saying why"),
-    Action("Edit proposal", "review('edit')", "Edit the proposal's items, then accept"),
+    Action("Accept proposal", "review('accept')", "Commit the open proposal with your words", "a"),
+    Action("Reject proposal", "review('reject')", "Reject the open proposal, saying why", "r"),
+    Action("Edit proposal", "review('edit')", "Edit the proposal's items, then accept", "e"),
     Action(
-        "Confirm inferred items", "review('confirm')", "Vouch for the proposal's inferred items"
+        "Confirm inferred items",
+        "review('confirm')",
+        "Vouch for the proposal's inferred items",
+        "c",
     ),
     Action("Load earlier messages", "load_earlier", "Show older messages of this session"),
     Action(

@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from charter.app.tui.backend import Backend
-from charter.app.tui.builds import BuildRunner
+from charter.app.tui.clients.builds import BuildRunner
+from charter.app.tui.clients.workspace import Backend
 from charter.app.tui.views import BuildView, CallView
 
 FILE_PREFIX = "file:"

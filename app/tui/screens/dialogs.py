@@ -1,11 +1,13 @@
 """Small modal dialogs: a text prompt (reject reason, confirm note), the proposal editor and the
-session switcher."""
+session switcher. Every dialog follows one rule: Enter confirms, Escape cancels, and ctrl+j
+inserts a newline in a multi-line field (ctrl+s also confirms, as before)."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -14,15 +16,19 @@ from textual.widgets import Button, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from charter.app.tui.views import SessionView
+from charter.app.tui.widgets.text_field import TextField
 
 
 class TextPrompt(ModalScreen[str | None]):
-    """Ask for free text; ctrl+s or the OK button submits it, escape cancels (None)."""
+    """Ask for free text; Enter (or ctrl+s, or the OK button) submits it, escape cancels (None),
+    ctrl+j starts a new line in the multi-line field."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "OK", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
+    HINT = "enter: {ok} · esc: cancel"
+    MULTI_LINE_HINT = "enter: {ok} · ctrl+j: new line · esc: cancel"
 
     def __init__(
         self,
@@ -34,7 +40,7 @@ class TextPrompt(ModalScreen[str | None]):
         one_line: bool = False,
     ) -> None:
         """A dialog titled `title` with an explanation and a text field holding `initial`
-        (a one-line Input where Enter also submits, or a multi-line TextArea)."""
+        (a one-line Input or a multi-line TextField)."""
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.explanation = explanation
@@ -46,13 +52,15 @@ class TextPrompt(ModalScreen[str | None]):
         """Explanation, text field and buttons."""
         with Vertical(classes="dialog") as box:
             box.border_title = self.title_text
+            hint = self.HINT if self.one_line else self.MULTI_LINE_HINT
+            box.border_subtitle = hint.format(ok=self.ok_label.lower())
             yield Static(Text(self.explanation), classes="dialog-text")
             if self.one_line:
                 yield Input(self.initial, id="prompt-text", compact=True)
             else:
-                yield TextArea(self.initial, id="prompt-text", soft_wrap=True, compact=True)
+                yield TextField(self.initial, id="prompt-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.ok_label} (ctrl+s)", id="ok", variant="primary", compact=True)
+                yield Button(f"{self.ok_label} (enter)", id="ok", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
 
     def on_mount(self) -> None:
@@ -62,8 +70,10 @@ class TextPrompt(ModalScreen[str | None]):
         if isinstance(field, TextArea):
             field.move_cursor(field.document.end)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        """Enter in the one-line field submits."""
+    @on(Input.Submitted)
+    @on(TextField.Submitted)
+    def field_submitted(self, event: Input.Submitted | TextField.Submitted) -> None:
+        """Enter in the field submits."""
         event.stop()
         self.action_submit()
 

@@ -32,7 +32,13 @@ your words verbatim.
 | ↑ / ↓ | previous / next message you sent (on the first / last line) |
 | tab / shift+tab | move to the next / previous pane |
 
-## Reviewing a proposal (the card in the chat has focus)
+## Reviewing a proposal
+
+While a proposal awaits review, its keys act on it **whatever has focus**: on the card, in the
+chat log, in a side pane, and in the chat input **while the input is empty** (the input then says
+so). Once you have typed a first character, every key is text; to start a message with a, r, e or
+c while a proposal is open, type a capital letter or any other key first. A side pane's own key
+wins there: **c** on the spec tree confirms the highlighted requirement.
 
 | key | does |
 | --- | --- |

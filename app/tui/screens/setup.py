@@ -15,7 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Static
 
-from charter.app.tui.backend import ModelStatus
+from charter.app.tui.clients.workspace import ModelStatus
 
 EXAMPLE_MODEL = "gpt-4o-mini"
 EXAMPLE_LOCAL_URL = "http://localhost:11434/v1"

@@ -1,10 +1,11 @@
 """The audit pane: the findings on the working tree's spec, filtered by severity.
 
 It lists the structural findings of `charter validate` (no model, always current) and the stored
-audit of the current revision (shown on open without a model call); "Run audit" asks the screen
-to run the auditor. Selecting a finding jumps to its requirement in the spec tree; "Fix" asks the
-screen to hand it to the scribe, whose proposal is reviewed in the chat like any other. All text
-is built as Rich Text from plain strings, so model and user text never reads as markup.
+audit of the current revision (shown on open without a model call); "Run audit" runs the auditor
+in the pane's worker. Selecting a finding asks the screen to jump to its requirement in the spec
+tree (`JumpRequested`); "Fix" hands it to the scribe (`FixRequested`), whose proposal is reviewed
+in the chat like any other. All text is built as Rich Text from plain strings, so model and user
+text never reads as markup.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -20,6 +22,9 @@ from textual.message import Message
 from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
+from charter.app.tui.clients.audit import AuditRefused, check_view
+from charter.app.tui.clients.workspace import SpecSnapshot
+from charter.app.tui.state import ScreenState, reporting
 from charter.app.tui.views import AuditView, FindingView
 
 SEVERITIES = ("ERROR", "WARNING", "INFO")
@@ -107,22 +112,30 @@ class AuditPane(Vertical):
     """Run button, severity filter, status line, findings list and the finding's detail."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("R", "act('run')", "Run audit"),
+        Binding("R", "run", "Run audit"),
         Binding("f", "cycle_filter", "Filter"),
-        Binding("x", "act('fix')", "Fix"),
-        Binding("j", "act('jump')", "Jump", show=False),
+        Binding("x", "fix", "Fix"),
+        Binding("j", "jump", "Jump", show=False),
     ]
 
     @dataclass
-    class Act(Message):
-        """A request to the screen: run the audit, jump to or fix a finding."""
+    class JumpRequested(Message):
+        """Show the finding's (next) requirement in the spec tree (None: none highlighted)."""
 
-        action: str
-        finding: FindingView | None = None
+        finding: FindingView | None
 
-    def __init__(self, *, id: str | None = None) -> None:
-        """An empty pane; `show_checks()` and `show_audit()` fill it."""
+    @dataclass
+    class FixRequested(Message):
+        """Hand an audit finding of spec revision `revision` to the scribe."""
+
+        finding: object
+        revision: str
+        prefix: str
+
+    def __init__(self, state: ScreenState, *, id: str | None = None) -> None:
+        """An empty pane; `refresh_checks()` and `show_audit()` fill it."""
         super().__init__(id=id)
+        self.state = state
         self.checks: tuple[FindingView, ...] = ()
         self.audit: AuditView | None = None
         self.severity = "all"
@@ -265,13 +278,13 @@ class AuditPane(Vertical):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a finding: jump to its requirement."""
         event.stop()
-        self.action_act("jump")
+        self.action_jump()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """The run and filter buttons."""
         event.stop()
         if event.button.id == "audit-run":
-            self.action_act("run")
+            self.action_run()
         else:
             self.action_cycle_filter()
 
@@ -279,6 +292,80 @@ class AuditPane(Vertical):
         """all → errors → warnings → notes → all."""
         self.set_filter(FILTERS[(FILTERS.index(self.severity) + 1) % len(FILTERS)])
 
-    def action_act(self, action: str) -> None:
-        """Ask the screen to run the audit, or to jump to / fix the highlighted finding."""
-        self.post_message(self.Act(action, None if action == "run" else self.highlighted()))
+    def action_jump(self) -> None:
+        """Ask the screen to show the highlighted finding's requirement."""
+        self.post_message(self.JumpRequested(self.highlighted()))
+
+    def action_fix(self) -> None:
+        """Hand the highlighted finding to the scribe, when it is an audit finding."""
+        finding = self.highlighted()
+        if finding is None:
+            self.notify("Pick a finding in the Audit pane first (F6).", markup=False)
+            return
+        if not finding.fixable:
+            self.notify(
+                "Structural findings are fixed by editing the spec (or ask the scribe in the "
+                "chat); the scribe fixes audit findings.",
+                markup=False,
+            )
+            return
+        audits = self.state.audits
+        if (audit_finding := audits.findings.get(finding.key)) is None:
+            self.notify(
+                f"{finding.key} is not among the findings of the current spec: run the audit "
+                "again.",
+                markup=False,
+            )
+            return
+        self.post_message(self.FixRequested(audit_finding, audits.revision, audits.prefix))
+
+    # workers
+
+    @work(group="validate", exclusive=True)
+    async def refresh_checks(self, snapshot: SpecSnapshot) -> None:
+        """The structural findings (quotes checked against the ledger), then the stored audit of
+        this revision of the spec (never a model call)."""
+        backend, audits = self.state.backend, self.state.audits
+        with reporting(self, "check the spec"):
+            findings = await backend.run_io(backend.findings, snapshot)
+            self.show_checks([check_view(n, f, audits.prefix) for n, f in enumerate(findings)])
+            self.show_audit(await audits.call(audits.stored))
+
+    def action_run(self) -> None:
+        """Run the audit of the working tree's spec."""
+        if (refusal := self.state.model_refusal()) is not None:
+            severity = "warning" if self.state.model else "information"
+            self.notify(refusal, severity=severity, markup=False)
+            return
+        if self.state.audits.running:
+            self.notify("The audit is already running.", markup=False)
+            return
+        self.run_audit()
+
+    @work(group="audit", exclusive=True)
+    async def run_audit(self) -> None:
+        """Run the audit graph on the audit thread; refusals and endpoint errors notify."""
+        from charter.app.tui.clients.scribe import failure
+
+        audits = self.state.audits
+        self.set_running(True)
+        try:
+            view = await audits.call(audits.run)
+        except AuditRefused as exc:
+            self.notify(str(exc), title="Audit not run", severity="warning", markup=False)
+            return
+        except Exception as exc:  # the endpoint or the graph failed: say why, keep running
+            self.notify(
+                f"{failure(exc)} (answers received so far are kept)",
+                title="Audit failed",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+            return
+        finally:
+            self.set_running(False)
+        self.show_audit(view)
+        calls = view.model_calls
+        sent = f"{plural(calls, 'model call')}" if calls else "no model call (all cached)"
+        self.notify(f"Audit: {counts_text(view.findings)} ({sent}).", markup=False)

@@ -1,6 +1,7 @@
 """The builds pane: launch `charter build` of HEAD or a chosen commit, see every build, the live
 task table of the selected one (polled from its `build.json`), its log, the questions builds
-raised (answered through the scribe), and open a build's prompts and responses or its report."""
+raised (answered through the scribe), and open a build's prompts and responses or its report.
+The pane lists builds and runs `charter build` in its own workers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -15,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
+from charter.app.tui.state import ScreenState, reporting
 from charter.app.tui.views import BuildView, QuestionView
 
 STATE_STYLE: dict[str, str] = {
@@ -80,21 +83,27 @@ class BuildsPane(Vertical):
     ]
 
     @dataclass
-    class Act(Message):
-        """A request to the screen: launch a build, answer a question, or browse a build's calls
-        (`task`: start at the highlighted task's) or report."""
+    class LaunchRequested(Message):
+        """Build HEAD (`which` "head") or the commit highlighted in History ("selected")."""
 
-        action: str
-        build_id: str | None = None
-        task: str | None = None
+        which: str
 
-    def __init__(self, *, id: str | None = None) -> None:
-        """An empty pane."""
+    @dataclass
+    class AnswerRequested(Message):
+        """Answer a builder question through the scribe."""
+
+        question: QuestionView
+
+    def __init__(self, state: ScreenState, *, id: str | None = None) -> None:
+        """An empty pane; `reload()` fills it."""
         super().__init__(id=id)
+        self.state = state
         self.builds: dict[str, BuildView] = {}
         self.questions: dict[str, QuestionView] = {}
         self.selected: str | None = None
         self._tasks_shown: tuple[str, list[tuple[str, str, str, str]]] | None = None
+        self._reloading = False
+        self._again = False
 
     def compose(self) -> ComposeResult:
         """Buttons, list, table and log."""
@@ -147,7 +156,8 @@ class BuildsPane(Vertical):
         """Enter on a question: answer it."""
         if event.option_list.id == "question-list" and event.option.id:
             event.stop()
-            self.post_message(self.Act("answer", event.option.id))
+            if (question := self.questions.get(event.option.id)) is not None:
+                self.post_message(self.AnswerRequested(question))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Buttons become launch or browse requests."""
@@ -157,7 +167,7 @@ class BuildsPane(Vertical):
         elif event.button.id == "build-report":
             self.action_browse("report")
         else:
-            self.post_message(self.Act("head" if event.button.id == "build-head" else "selected"))
+            self.action_launch("head" if event.button.id == "build-head" else "selected")
 
     def highlighted_task(self) -> str | None:
         """The ID of the task highlighted in the task table, if any."""
@@ -168,16 +178,62 @@ class BuildsPane(Vertical):
         return str(row_key.value) if row_key.value is not None else None
 
     def action_browse(self, what: str) -> None:
-        """Ask the screen to show the selected build's calls (from the highlighted task's) or
-        its report."""
-        if self.selected is None:
+        """Open the selected build's calls (from the highlighted task's) or its report."""
+        from charter.app.tui.screens.build_browser import BuildBrowser
+
+        build = self.builds.get(self.selected or "")
+        if build is None:
             self.notify("No build yet: build HEAD first (B).", markup=False)
             return
-        self.post_message(self.Act(what, self.selected, self.highlighted_task()))
+        state = self.state
+        self.app.push_screen(
+            BuildBrowser(
+                state.backend, state.builds, build, task=self.highlighted_task(), show=what
+            )
+        )
 
     def action_launch(self, which: str) -> None:
         """Keyboard equivalent of the buttons."""
-        self.post_message(self.Act(which))
+        self.post_message(self.LaunchRequested(which))
+
+    async def reload(self) -> None:
+        """Every build's state, and the questions builds raised that are still open."""
+        backend, runner = self.state.backend, self.state.builds
+        with reporting(self, "read the builds"):
+            builds = await backend.run_bg(runner.list_builds)
+            answered = await backend.run_io(backend.answered_questions)
+            questions = await backend.run_bg(runner.list_questions, answered)
+            self.set_builds(builds)
+            self.set_questions(questions)
+
+    def reload_soon(self) -> None:
+        """Reload the pane in a worker (the screen's poll and answered questions ask for it);
+        while one runs, it reloads once more instead of being cancelled half-way."""
+        if self._reloading:
+            self._again = True
+            return
+        self._reloading = True
+        self.reload_worker()
+
+    @work(group="builds")
+    async def reload_worker(self) -> None:
+        """Reload until no new request came in meanwhile."""
+        try:
+            self._again = True
+            while self._again:
+                self._again = False
+                await self.reload()
+        finally:
+            self._reloading = False
+
+    @work(group="build")
+    async def launch(self, rev: str) -> None:
+        """Run the build process, streaming its output into the log and polling its tasks."""
+        self.write_log(f"$ charter build {rev}")
+        code = await self.state.builds.run(rev, self.write_log)
+        self.write_log(f"charter build exited with status {code}")
+        await self.reload()
+        self.notify(f"Build of {rev[:10]} finished with status {code}.", markup=False)
 
     def set_builds(self, builds: list[BuildView]) -> None:
         """Refresh the build list and the selected build's table."""
@@ -229,7 +285,6 @@ class BuildsPane(Vertical):
         if build_id and build_id in self.builds and build_id != self.selected:
             self.selected = build_id
             self._show_tasks(self.builds[build_id])
-            self.post_message(self.Act("open", build_id))
 
     def write_log(self, line: str) -> None:
         """Append one line of build output, literally."""

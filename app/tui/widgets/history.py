@@ -1,14 +1,17 @@
 """The history pane: spec commits with their intent, and the selected commit's message and diff.
 
-It can be narrowed to the commits that touched one requirement (from the spec tree's `h`).
+It can be narrowed to the commits that touched one requirement (from the spec tree's `h`). The
+pane reads the history and each commit's detail in its own workers.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -17,6 +20,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from charter.app.tui.render import diff_text
+from charter.app.tui.state import ScreenState, reporting
 from charter.app.tui.views import CommitDetailView, CommitView
 
 
@@ -49,23 +53,45 @@ class HistoryPane(Vertical):
         Binding("escape", "clear_filter", "All commits", show=False),
     ]
 
-    @dataclass
-    class CommitChosen(Message):
-        """A commit was highlighted; the screen loads its detail."""
-
-        sha: str
+    DETAIL_DEBOUNCE = 0.12
+    """Seconds the cursor rests on a commit before its detail is read."""
 
     @dataclass
-    class Act(Message):
-        """The user asked for something about the highlighted commit (or the filter)."""
+    class BuildRequested(Message):
+        """The user asked to build the highlighted commit (None: there is none)."""
 
-        action: str
         sha: str | None
 
-    def __init__(self, *, id: str | None = None) -> None:
-        """An empty pane; `show_commits()` fills it."""
+    def __init__(self, state: ScreenState, *, id: str | None = None) -> None:
+        """An empty pane; `reload()` fills it."""
         super().__init__(id=id)
+        self.state = state
         self.req_filter: str | None = None
+
+    async def reload(self, req_filter: str | None = None) -> None:
+        """List the spec commits (all, or one requirement's)."""
+        backend = self.state.backend
+        with reporting(self, "read the spec history"):
+            if req_filter:
+                commits = await backend.run_git(backend.requirement_commits, req_filter)
+            else:
+                commits = await backend.run_git(backend.commits)
+            self.show_commits(commits, req_filter)
+
+    @work(group="history", exclusive=True)
+    async def narrow(self, req_filter: str | None) -> None:
+        """Show one requirement's commits (None: all of them)."""
+        await self.reload(req_filter)
+
+    @work(group="commit", exclusive=True)
+    async def load_commit(self, sha: str) -> None:
+        """A commit's message and diff, after the cursor settles."""
+        backend = self.state.backend
+        with reporting(self, "show the commit"):
+            await asyncio.sleep(self.DETAIL_DEBOUNCE)
+            detail = await backend.run_git(backend.commit_detail, sha)
+            if self.highlighted_sha() == sha:
+                self.show_detail(detail)
 
     def compose(self) -> ComposeResult:
         """Header, list and detail."""
@@ -112,16 +138,16 @@ class HistoryPane(Vertical):
         return options.get_option_at_index(options.highlighted).id
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        """Ask the screen for the highlighted commit's detail."""
+        """Load the highlighted commit's detail."""
         event.stop()
         if event.option.id:
-            self.post_message(self.CommitChosen(event.option.id))
+            self.load_commit(event.option.id)
 
     def action_build(self) -> None:
         """Ask the screen to build the highlighted commit."""
-        self.post_message(self.Act("build", self.highlighted_sha()))
+        self.post_message(self.BuildRequested(self.highlighted_sha()))
 
     def action_clear_filter(self) -> None:
         """Back to the full history."""
         if self.req_filter:
-            self.post_message(self.Act("clear_filter", None))
+            self.narrow(None)

@@ -42,10 +42,15 @@ class SpecTree(Tree[NodeRef]):
     ]
 
     @dataclass
-    class Act(Message):
-        """The user asked for something about the highlighted requirement."""
+    class HistoryRequested(Message):
+        """`h`: show the commits that touched a requirement."""
 
-        action: str
+        req_id: str
+
+    @dataclass
+    class ConfirmRequested(Message):
+        """`c`: confirm an inferred requirement."""
+
         req_id: str
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -133,9 +138,9 @@ class SpecTree(Tree[NodeRef]):
     def action_history(self) -> None:
         """Ask the screen to show the commits that touched the highlighted requirement."""
         if req_id := self.highlighted_requirement():
-            self.post_message(self.Act("history", req_id))
+            self.post_message(self.HistoryRequested(req_id))
 
     def action_confirm(self) -> None:
         """Ask the screen to confirm the highlighted (inferred) requirement."""
         if req_id := self.highlighted_requirement():
-            self.post_message(self.Act("confirm", req_id))
+            self.post_message(self.ConfirmRequested(req_id))

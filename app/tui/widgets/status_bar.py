@@ -1,12 +1,20 @@
-"""The status bar: workspace, branch and HEAD, model, session tokens and cost, read-only state."""
+"""The status bar: workspace, branch and HEAD, model, session tokens and cost, read-only state.
+
+It reads the branch, HEAD and the usage itself (`refresh_repo`, `refresh_usage`)."""
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 from rich.text import Text
+from textual import work
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from charter.app.tui.clients.workspace import RepoState
+from charter.app.tui.state import ScreenState
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,30 @@ class StatusBar(Static):
     """
 
     info: reactive[StatusInfo] = reactive(StatusInfo, layout=False)
+
+    def __init__(self, state: ScreenState, *, id: str | None = None) -> None:
+        """An empty status line on the screen's `state`."""
+        super().__init__(id=id)
+        self.state = state
+
+    async def refresh_repo(self, ahead: Future[RepoState] | None = None) -> None:
+        """Branch and HEAD (read ahead, or now)."""
+        backend = self.state.backend
+        if ahead is not None:
+            repo = await asyncio.wrap_future(ahead)
+        else:
+            repo = await backend.run_git(backend.repo_state)
+        self.update_info(branch=repo.branch, head=repo.head)
+
+    @work(group="usage", exclusive=True)
+    async def refresh_usage(self) -> None:
+        """Tokens (and cost) used since the screen opened."""
+        backend = self.state.backend
+        try:
+            usage = await backend.run_bg(backend.usage_line, self.state.started)
+        except Exception:  # usage is informative only
+            return
+        self.update_info(usage=usage)
 
     def update_info(self, **changes: str | bool) -> None:
         """Change some fields of the shown info."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from charter.app.tui.backend import Backend
+from charter.app.tui.clients.workspace import Backend
 from charter.app.tui.serial import SerialThread
 from charter.app.tui.views import AuditView, EvidenceView, FindingView
 

@@ -1,8 +1,8 @@
 """A proposal review card: the items with provenance badges and verbatim quotes, the unified
 diff, and the review keys (a accept, r reject, e edit, c confirm inferred items).
 
-The card only renders and reports the user's choice (`ReviewCard.Act`); the screen carries it out
-in a worker and then calls `resolve()` with the outcome.
+The card only renders and reports the user's choice as a typed message (`ReviewCard.Accepted`,
+...); the chat pane carries it out in a worker and then calls `resolve()` with the outcome.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from textual.widgets import Static
 from charter.agents import OP_MARK
 from charter.app.tui.render import badge, diff_text
 from charter.app.tui.views import ProposalView
+
+REVIEW_KEYS = {"a": "accept", "r": "reject", "e": "edit", "c": "confirm"}
+"""The review keys; they act on the open card whatever has focus (see `ChatInput`)."""
 
 KEYS_HINT = "a accept   r reject (asks why)   e edit   c confirm inferred   tab next pane"
 
@@ -67,18 +70,26 @@ class ReviewCard(Vertical, can_focus=True):
     """One proposal in the chat; focused, it takes the review keys."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "act('accept')", "Accept"),
-        Binding("r", "act('reject')", "Reject"),
-        Binding("e", "act('edit')", "Edit"),
-        Binding("c", "act('confirm')", "Confirm"),
+        Binding(key, f"choose('{action}')", action.title()) for key, action in REVIEW_KEYS.items()
     ]
 
     @dataclass
-    class Act(Message):
-        """The user chose a review action on this card."""
+    class Decision(Message):
+        """The user chose a review action on `card` (the chat pane carries it out)."""
 
         card: ReviewCard
-        action: str
+
+    class Accepted(Decision):
+        """Accept the proposal as proposed."""
+
+    class Rejected(Decision):
+        """Reject it (the pane asks why)."""
+
+    class EditRequested(Decision):
+        """Edit its items, then accept the edit."""
+
+    class Confirmed(Decision):
+        """Vouch for its inferred items and accept it."""
 
     def __init__(self, proposal: ProposalView, *, id: str | None = None) -> None:
         """A card for `proposal`, open for review."""
@@ -97,16 +108,17 @@ class ReviewCard(Vertical, can_focus=True):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Review keys work only while the proposal is open; confirm only with inferred items."""
-        if action == "act":
+        if action == "choose":
             if self.resolved is not None:
                 return False
             if parameters and parameters[0] == "confirm" and not self.proposal.inferred:
                 return None
         return True
 
-    def action_act(self, action: str) -> None:
-        """Report the chosen action to the screen."""
-        self.post_message(self.Act(self, action))
+    def action_choose(self, action: str) -> None:
+        """Report the chosen action (accept, reject, edit, confirm) as its typed message."""
+        if self.check_action("choose", (action,)):
+            self.post_message(DECISIONS[action](self))
 
     async def show_committed(self, proposal: ProposalView) -> None:
         """Show the proposal as it was committed (the user's edits and confirmations applied),
@@ -129,3 +141,12 @@ class ReviewCard(Vertical, can_focus=True):
         self.add_class("-resolved")
         self.query_one(".card-keys", Static).update(Text(outcome, style="bold"))
         self.refresh_bindings()
+
+
+DECISIONS: dict[str, type[ReviewCard.Decision]] = {
+    "accept": ReviewCard.Accepted,
+    "reject": ReviewCard.Rejected,
+    "edit": ReviewCard.EditRequested,
+    "confirm": ReviewCard.Confirmed,
+}
+"""Each review action's message."""

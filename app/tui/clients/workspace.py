@@ -215,6 +215,10 @@ class Backend:
             return []
         return [message_view(r) for r in ledger.records(session)]
 
+    def answered_questions(self) -> set[str]:
+        """IDs of the builder questions that have an answer in the ledger."""
+        return self.ledger().linked("question")
+
     def new_session(self) -> str:
         """Start a new ledger session and make it current."""
         return self.ledger().new_session()

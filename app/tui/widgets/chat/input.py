@@ -1,8 +1,10 @@
-"""The chat's multi-line input: Enter sends, ctrl+j (or shift+enter) inserts a newline.
+"""The chat's multi-line input: Enter sends, ctrl+j (or shift+enter) inserts a newline (the rule
+of every `TextField`). Up on the first line and Down on the last line walk the input history;
+pastes of any size go in as typed.
 
-ctrl+j is the documented, reliable newline key: every terminal sends it as a line feed, while
-shift+enter only reaches the app in terminals that report modified keys. Up on the first line
-and Down on the last line walk the input history; pastes of any size go in as typed.
+While a proposal awaits review (`review_pending`) and the input is empty, the review keys (a, r,
+e, c) act on the proposal instead of being typed (`ReviewKey`); any other first key starts a
+message as usual, after which every key is text.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from dataclasses import dataclass
 
 from textual import events
 from textual.message import Message
-from textual.widgets import TextArea
 
-NEWLINE_KEYS = ("ctrl+j", "shift+enter", "alt+enter")
+from charter.app.tui.widgets.chat.review_card import REVIEW_KEYS
+from charter.app.tui.widgets.text_field import TextField
 
 
-class ChatInput(TextArea):
-    """A TextArea whose Enter submits; the text is never interpreted as markup."""
+class ChatInput(TextField):
+    """The chat's TextField, with the input history and the review keys."""
 
     DEFAULT_CSS = """
     ChatInput {
@@ -28,30 +30,17 @@ class ChatInput(TextArea):
     """
 
     @dataclass
-    class Submitted(Message):
-        """The user pressed Enter: `text` is exactly what is in the input."""
+    class ReviewKey(Message):
+        """A review key pressed in the empty input while a proposal awaits review."""
 
-        input: ChatInput
-        text: str
-
-        @property
-        def control(self) -> ChatInput:
-            """The input that was submitted."""
-            return self.input
+        action: str
 
     def __init__(self, *, id: str | None = None, placeholder: str = "") -> None:
         """An empty input with soft wrapping and no line numbers."""
-        super().__init__(
-            "",
-            id=id,
-            soft_wrap=True,
-            show_line_numbers=False,
-            tab_behavior="focus",
-            highlight_cursor_line=False,
-            placeholder=placeholder,
-            compact=True,
-        )
+        super().__init__("", id=id, placeholder=placeholder)
         self.sent: list[str] = []
+        self.review_pending = False
+        """Whether a proposal awaits review (set by the chat pane)."""
         self._history_pos: int | None = None
         self._draft = ""
 
@@ -63,23 +52,14 @@ class ChatInput(TextArea):
         return super().check_action(action, parameters)
 
     async def _on_key(self, event: events.Key) -> None:
-        """Enter submits; the newline keys insert a line break; everything else as TextArea."""
-        if event.key == "enter" and not self.read_only:
+        """A review key in the empty input while a proposal awaits review acts on it; every
+        other key as in any TextField."""
+        if self.review_pending and not self.text and event.character in REVIEW_KEYS:
             event.stop()
             event.prevent_default()
-            self.post_message(self.Submitted(self, self.text))
-            return
-        if event.key in NEWLINE_KEYS and not self.read_only:
-            event.stop()
-            event.prevent_default()
-            self.insert_newline()
+            self.post_message(self.ReviewKey(REVIEW_KEYS[event.character]))
             return
         await super()._on_key(event)
-
-    def insert_newline(self) -> None:
-        """Replace the selection with a line break and put the cursor after it."""
-        result = self.replace("\n", *self.selection, maintain_selection_offset=False)
-        self.move_cursor(result.end_location)
 
     def remember(self, text: str) -> None:
         """Add a sent message to the input history (consecutive duplicates kept once)."""

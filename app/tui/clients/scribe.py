@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from charter.app.tui.backend import Backend, session_views
+from charter.app.tui.clients.workspace import Backend, session_views
 from charter.app.tui.serial import SerialThread
 from charter.app.tui.views import ItemView, ProposalView, SessionView, TurnResult
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
-from charter.app.tui.backend import Backend
+from charter.app.tui.clients.workspace import Backend
 from charter.app.tui.views import BuildTaskView, BuildView, CallView, QuestionView
 
 MAX_LISTED = 50
@@ -137,8 +137,8 @@ class BuildRunner:
             for r in reversed(list_builds(builds_dir)[-MAX_LISTED:])
         ]
 
-    def list_questions(self) -> list[QuestionView]:
-        """Every question a build raised, newest first; blocking."""
+    def list_questions(self, answered: Collection[str] = ()) -> list[QuestionView]:
+        """The questions builds raised that are not in `answered`, newest first; blocking."""
         builds_dir = self.backend.workspace.builds_dir
         if not builds_dir.is_dir():
             return []
@@ -147,6 +147,7 @@ class BuildRunner:
         return [
             QuestionView(id=q.id, build=q.build, task=q.task, text=q.text)
             for q in reversed(list_questions(builds_dir))
+            if q.id not in answered
         ]
 
     def build_dir(self, build_id: str) -> Path:

@@ -1,5 +1,5 @@
-"""The chat pane: the session's messages (last N mounted, earlier ones on demand), the scribe's
-streamed Markdown replies, review cards, and the multi-line input.
+"""The chat's message log: the session's messages (last N mounted, earlier ones on demand), the
+scribe's streamed Markdown replies and review cards.
 
 User text is rendered as literal Text (never markup); scribe text as Markdown. Only a window of
 the ledger is ever mounted, so a 10,000-message session opens as fast as a short one.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Static
@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
 from charter.app.tui.views import MessageView, ProposalView
-from charter.app.tui.widgets.chat_input import ChatInput
-from charter.app.tui.widgets.review_card import ReviewCard
+from charter.app.tui.widgets.chat.review_card import ReviewCard
 
 WINDOW = 40
 """How many messages are mounted at first, and how many more each "load earlier" adds."""
@@ -32,7 +31,6 @@ EMPTY_HINT = (
     "Nothing said in this session yet. Tell the scribe what the software should do: it proposes "
     "spec changes, and nothing changes until you accept. Your words are kept verbatim."
 )
-INPUT_PLACEHOLDER = "Message the scribe · Enter send · ctrl+j newline · ↑ history"
 
 
 USER_KIND_LABEL = {
@@ -217,7 +215,7 @@ class ChatLog(VerticalScroll):
 
     async def start_reply(self) -> tuple[Widget, MarkdownStream]:
         """Mount an empty scribe reply and return it with a Markdown stream feeding it."""
-        from charter.app.tui.widgets.streaming import (
+        from charter.app.tui.widgets.chat.streaming import (
             ScribeMessage,  # Textual's Markdown is slow to import
         )
 
@@ -242,12 +240,3 @@ class ChatLog(VerticalScroll):
         """The newest card still awaiting review."""
         cards = [c for c in self.query(ReviewCard) if c.resolved is None]
         return cards[-1] if cards else None
-
-
-class ChatPane(Vertical):
-    """The chat: the log above, the input below."""
-
-    def compose(self) -> ComposeResult:
-        """Log and input."""
-        yield ChatLog(id="chat-log")
-        yield ChatInput(id="chat-input", placeholder=INPUT_PLACEHOLDER)
