@@ -94,7 +94,7 @@ PROMPT_HOME = "agents/prompts/__init__.py"
 SPEC_LISTING_HOME = "specs/loader.py"
 # app/tui/ is the TUI helper's: backend.py should call `charter.specs.head_commit`,
 # `current_branch` and `spec_paths` instead of running git and globbing the spec dir itself.
-PENDING = {"app/tui/backend.py"}
+PENDING: set[str] = set()
 
 
 def project_files() -> list[tuple[str, ast.Module]]:

@@ -1,7 +1,7 @@
 """The audit from the TUI: stored findings of the working tree's revision (no model call), a run
 of the audit graph on its own thread, and the findings a fix request hands to the scribe.
 
-The request is built by `app.audit_run` exactly as `charter audit` builds it. Results become
+The request is built by `app.services.audit` exactly as `charter audit` builds it. Results become
 `app.tui.views` records; the `graphs.audit` findings stay here, keyed by ID, for `request_fix`.
 """
 
@@ -59,7 +59,7 @@ class AuditRunner:
 
     def __init__(self, backend: Backend) -> None:
         """Audits of `backend`'s workspace; runs happen on their own thread."""
-        from charter.app.audit_run import spec_prefix
+        from charter.app.services.audit import spec_prefix
 
         self.backend = backend
         self.prefix = spec_prefix(backend.workspace)
@@ -115,7 +115,7 @@ class AuditRunner:
         model layer's errors (they carry a `user_message`) when the endpoint fails.
         """
         from charter.agents import ModelConfigError
-        from charter.app.audit_run import audit_request, auditor_factory, validation_errors
+        from charter.app.services.audit import audit_request, auditor_factory, validation_errors
         from charter.graphs.audit import run_audit, spec_dir_files
 
         ws = self.backend.workspace

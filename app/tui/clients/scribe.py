@@ -138,7 +138,7 @@ class IntentClient:
 
     def _open(self) -> ProposalView | None:
         """Import the graph libraries, open the session, and return a pending proposal."""
-        from charter.app.sessions import intent_session
+        from charter.app.workspace import intent_session
 
         factory = self.backend.model_factory()
         model_name = factory.resolve("scribe").name

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -259,8 +258,10 @@ class Backend:
     ) -> tuple[str, tuple[object, ...], tuple[object, ...]]:
         """(HEAD, spec files' sizes and mtimes, the session file's size and mtime): what a
         poll compares to notice commits, hand edits and another process's ledger lines."""
+        from charter.specs import spec_paths
+
         spec: list[tuple[str, int, int]] = []
-        for path in sorted(self.workspace.spec_dir.rglob("*.md")):
+        for path in spec_paths(self.workspace.spec_dir):
             with contextlib.suppress(OSError):
                 st = path.stat()
                 spec.append((path.name, st.st_size, st.st_mtime_ns))
@@ -275,29 +276,16 @@ class Backend:
 
     def git_head(self) -> str:
         """The full SHA of HEAD ("" before the first commit)."""
-        proc = subprocess.run(
-            ["git", "-C", str(self.workspace.root), "rev-parse", "-q", "--verify", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        return proc.stdout.strip() if proc.returncode == 0 else ""
+        from charter.specs import head_commit
+
+        return head_commit(self.workspace.root)
 
     def repo_state(self) -> RepoState:
         """Current branch (empty when detached) and short HEAD (empty before the first commit)."""
-        root = str(self.workspace.root)
+        from charter.specs import current_branch, head_commit
 
-        def git(*args: str) -> str:
-            """One git query; empty output on failure."""
-            proc = subprocess.run(
-                ["git", "-C", root, *args], capture_output=True, text=True, check=False
-            )
-            return proc.stdout.strip() if proc.returncode == 0 else ""
-
-        return RepoState(
-            branch=git("symbolic-ref", "--short", "-q", "HEAD"),
-            head=git("rev-parse", "--short", "-q", "--verify", "HEAD"),
-        )
+        root = self.workspace.root
+        return RepoState(branch=current_branch(root), head=head_commit(root, short=True))
 
     def commits(self, limit: int = 500) -> list[CommitView]:
         """Spec commits, newest first."""
@@ -327,7 +315,7 @@ class Backend:
 
     def model_factory(self) -> Any:
         """The agents' ModelFactory for this workspace (imports the model libraries)."""
-        from charter.app.sessions import model_factory
+        from charter.app.workspace import model_factory
 
         return model_factory(self.workspace, env=self.env)
 
