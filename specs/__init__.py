@@ -3,7 +3,13 @@
 Other packages use only these names (DESIGN §2, §4).
 """
 
-from charter.specs.ids import IdRegister, IdRegisterError, section_prefix, split_id
+from charter.specs.ids import (
+    IdRegister,
+    IdRegisterError,
+    names_requirement,
+    section_prefix,
+    split_id,
+)
 from charter.specs.loader import (
     REGISTER_NAME,
     SPEC_SUFFIX,
@@ -78,6 +84,7 @@ __all__ = [
     "load_spec_dir",
     "load_spec_files",
     "merge_findings",
+    "names_requirement",
     "parse_bytes",
     "parse_file",
     "read_spec_commit",
@@ -121,6 +128,7 @@ from charter.specs.git import (
     ensure_identity,
     head_commit,
     init_repo,
+    journal_file,
     kill_point,
     merge_text,
     parse_intents,
@@ -163,6 +171,7 @@ __all__ += [
     "ensure_identity",
     "head_commit",
     "init_repo",
+    "journal_file",
     "kill_point",
     "merge_text",
     "parse_intents",

@@ -174,3 +174,10 @@ def _candidates(title: str) -> Iterator[str]:
     yield from fresh(letters[0] + "".join(c) for c in combinations(letters[1:], 2))
     for n in (1, 2, 3):
         yield from fresh(letters[:2] + "".join(t) for t in product(ascii_uppercase, repeat=n))
+
+
+def names_requirement(message: str, req_id: str) -> bool:
+    """Whether a message names a requirement ID as a word (`ING-3`, not `ING-30`, not `XING-3`):
+    the LOCKED rule's test, shared by the scribe's check and the audit."""
+    pattern = rf"(?<![A-Za-z0-9-]){re.escape(req_id)}(?![0-9])"
+    return re.search(pattern, message, flags=re.IGNORECASE) is not None

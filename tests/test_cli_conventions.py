@@ -118,4 +118,5 @@ def test_status_imports_neither_the_model_nor_the_tui_stack(workspace: Path) -> 
         for line in proc.stderr.splitlines()
         if line.startswith("import time:")
     }
-    assert imported.isdisjoint({"langchain", "langchain_core", "langgraph", "openai", "textual"})
+    heavy = {"langchain", "langchain_core", "langgraph", "openai", "textual"}
+    assert imported.isdisjoint(heavy), sorted(imported & heavy)

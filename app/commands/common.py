@@ -90,8 +90,7 @@ def replay_commit(ws: Workspace) -> None:
     """Finish or drop a spec commit a killed process left (see `specs.git.journal`), when no
     other process holds the workspace (a holder may be mid-commit; it finishes its own)."""
     from charter.app.lock import LockedError, WorkspaceLock
-    from charter.graphs.intent import journal_file
-    from charter.specs import HistoryError, replay_journal
+    from charter.specs import HistoryError, journal_file, replay_journal
 
     journal = journal_file(ws.state_dir)
     if not journal.exists():

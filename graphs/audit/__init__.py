@@ -9,7 +9,16 @@ Public surface:
   inputs of an audit (the working tree's spec, the user's messages, LOCKED changes in history);
 - `load_fixes(state_db, finding=None)`: the fix requests made so far;
 - `request_fix(...)`: hand a finding to the scribe as a reviewed proposal (see `graphs.audit.fix`).
+
+The graph and the fix (LangGraph, the scribe) load on first use (PEP 562), so reading stored
+findings (`charter status`, `charter coverage`) never imports the model stack; the
+`TYPE_CHECKING` imports give those names their real types.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from charter.graphs.audit.drift import LockedChange
 from charter.graphs.audit.findings import (
@@ -20,8 +29,6 @@ from charter.graphs.audit.findings import (
     sort_findings,
     unknown_requirements,
 )
-from charter.graphs.audit.fix import FINDING_TRAILER, FIX_KIND, request_fix
-from charter.graphs.audit.graph import AuditRequest, AuditResult, run_audit
 from charter.graphs.audit.inputs import locked_history, spec_dir_files, user_records
 from charter.graphs.audit.store import (
     AuditRun,
@@ -34,6 +41,30 @@ from charter.graphs.audit.store import (
     revision_key,
     unresolved_errors,
 )
+
+if TYPE_CHECKING:
+    from charter.graphs.audit.fix import FINDING_TRAILER, FIX_KIND, request_fix
+    from charter.graphs.audit.graph import AuditRequest, AuditResult, run_audit
+
+_LAZY = {
+    "FINDING_TRAILER": "charter.graphs.audit.fix",
+    "FIX_KIND": "charter.graphs.audit.fix",
+    "request_fix": "charter.graphs.audit.fix",
+    "AuditRequest": "charter.graphs.audit.graph",
+    "AuditResult": "charter.graphs.audit.graph",
+    "run_audit": "charter.graphs.audit.graph",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the graph or the fix module on first use of one of their names."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'charter.graphs.audit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FINDING_TRAILER",

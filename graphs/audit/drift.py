@@ -14,8 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from charter.graphs.audit.findings import AuditFinding, Evidence, FindingKind, make_finding
-from charter.graphs.intent import names_requirement
-from charter.specs import Intent, ProvenanceKind, Requirement, Severity, Spec, SpecFile
+from charter.specs import (
+    Intent,
+    ProvenanceKind,
+    Requirement,
+    Severity,
+    Spec,
+    SpecFile,
+    names_requirement,
+)
 from charter.transcripts import Record
 
 MAX_CANDIDATES = 3

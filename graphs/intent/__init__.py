@@ -21,7 +21,6 @@ Public surface (the CLI and the TUI use only these):
 """
 
 from charter.graphs.intent.check import CheckedItem, CheckResult, check_proposal, names_requirement
-from charter.graphs.intent.commit import journal_file
 from charter.graphs.intent.handedits import (
     HandEdits,
     HandEditsPending,
@@ -61,7 +60,6 @@ __all__ = [
     "check_proposal",
     "find_hand_edits",
     "item_line",
-    "journal_file",
     "names_requirement",
     "render_proposal",
     "review_items",

@@ -20,7 +20,6 @@ so that an accept can refuse when the files changed in between.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from functools import lru_cache
@@ -45,6 +44,7 @@ from charter.specs import (
     Spec,
     SpecFile,
     SpecWork,
+    names_requirement,
     parse_bytes,
     render_file,
     section_prefix,
@@ -167,12 +167,6 @@ def changed_since(spec_dir: Path, base: Mapping[str, str]) -> list[str]:
 
 
 # -- the LOCKED rule ----------------------------------------------------------------------------
-
-
-def names_requirement(message: str, req_id: str) -> bool:
-    """Whether a message names a requirement ID as a word (`ING-3`, not `ING-30`, not `XING-3`)."""
-    pattern = rf"(?<![A-Za-z0-9-]){re.escape(req_id)}(?![0-9])"
-    return re.search(pattern, message, flags=re.IGNORECASE) is not None
 
 
 # -- applying items -----------------------------------------------------------------------------

@@ -28,8 +28,6 @@ from charter.specs import (
     render_file,
 )
 
-JOURNAL_NAME = "commit-journal.json"
-
 
 @dataclass(frozen=True)
 class CommitSettings:
@@ -38,11 +36,6 @@ class CommitSettings:
 
     journal: Path | None
     run_hooks: bool
-
-
-def journal_file(state_dir: Path) -> Path:
-    """The commit journal of a workspace's private state dir."""
-    return state_dir / JOURNAL_NAME
 
 
 _KIND = {

@@ -16,7 +16,7 @@ from typing import Any, Self
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from charter.agents import ModelFactory, TokenCallback
-from charter.graphs.intent.commit import JOURNAL_NAME, CommitSettings
+from charter.graphs.intent.commit import CommitSettings
 from charter.graphs.intent.graph import build_graph
 from charter.graphs.intent.handedits import (
     HandEdits,
@@ -28,7 +28,7 @@ from charter.graphs.intent.handedits import (
     set_aside,
 )
 from charter.graphs.intent.state import TurnContext, committed_sha
-from charter.specs import replay_journal
+from charter.specs import journal_file, replay_journal
 from charter.transcripts import Ledger, Record
 
 
@@ -58,7 +58,7 @@ class SessionRunner:
         self.state_dir = Path(state_dir)
         self.builds_dir = builds_dir or self.state_dir / "builds"
         self.commit_settings = CommitSettings(
-            journal=self.state_dir / JOURNAL_NAME, run_hooks=run_hooks
+            journal=journal_file(self.state_dir), run_hooks=run_hooks
         )
         self.factory = factory
         self.model_name = model_name

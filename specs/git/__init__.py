@@ -12,7 +12,7 @@ from charter.specs.git.commit import (
 from charter.specs.git.export import BranchExistsError, ancestor_of, commit_to_new_branch
 from charter.specs.git.hooks import HookRefusedError
 from charter.specs.git.journal import STEPS as JOURNAL_STEPS
-from charter.specs.git.journal import kill_point, replay_journal
+from charter.specs.git.journal import journal_file, kill_point, replay_journal
 from charter.specs.git.log import (
     CommitDetail,
     CommitInfo,
@@ -72,6 +72,7 @@ __all__ = [
     "ensure_identity",
     "head_commit",
     "init_repo",
+    "journal_file",
     "kill_point",
     "merge_text",
     "parse_intents",

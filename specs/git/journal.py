@@ -34,6 +34,13 @@ STEPS = ("intent", "objects", "ref", "worktree", "index", "done")
 """Every named kill point, in order (`done`: the commit is complete, the caller's record not)."""
 KILL_ENV = "CHARTER_TEST_KILL_AT"
 KILLED_EXIT = 137  # what a shell reports for SIGKILL
+JOURNAL_NAME = "commit-journal.json"
+"""The journal's file name in a workspace's private state dir (`.charter/`)."""
+
+
+def journal_file(state_dir: Path) -> Path:
+    """The commit journal of a workspace's private state dir."""
+    return state_dir / JOURNAL_NAME
 
 
 class JournalEntry(BaseModel):
