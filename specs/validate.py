@@ -32,7 +32,7 @@ from charter.specs.model import (
     Spec,
     SpecFile,
 )
-from charter.specs.parser import prose_break
+from charter.specs.parse_prose import prose_break
 from charter.specs.render import PROVENANCE_PREFIX, render_provenance, requirement_head
 
 MessageText = Callable[[str], str | None]
