@@ -198,8 +198,9 @@ from charter.specs.model import EXAMPLE_INFO  # noqa: E402
 from charter.specs.session import SessionError, Step, line_matches, parse_session  # noqa: E402
 
 __all__ += ["EXAMPLE_INFO", "SessionError", "Step", "line_matches", "parse_session"]
-# Edits of a spec: the operation vocabulary and applying edits (specs/edits.py).
-from charter.specs.edits import (  # noqa: E402
+# Edits of a spec: the operation vocabulary (specs/edit_vocabulary.py) and applying edits
+# (specs/edits.py).
+from charter.specs.edit_vocabulary import (  # noqa: E402
     EDITABLE_OPS,
     OP_FIELDS,
     OP_MARK,
@@ -208,8 +209,8 @@ from charter.specs.edits import (  # noqa: E402
     EditOp,
     Forbidden,
     SpecEdit,
-    SpecWork,
 )
+from charter.specs.edits import SpecWork  # noqa: E402
 
 __all__ += [
     "EDITABLE_OPS",

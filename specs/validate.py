@@ -3,16 +3,17 @@
 `validate` checks what a model holds, whether it was parsed or built in code: requirement IDs
 (malformed, duplicated across files), exactly one RFC 2119 keyword, a well-formed provenance
 (explicit cites messages and quotes them, inferred gives a reason), quotes found verbatim in the
-cited user messages (when a `message_text` lookup is given), cross-references `[ID]` to known
-requirements, and each example's session body and provenance (`specs.example_check`). What the
-parser could not place is reported by the parser; `validate_dir` runs both. Locations of text
-inside a requirement assume the canonical layout (`specs.render`).
+cited user messages (when a `message_text` lookup is given; these two in
+`specs.validate_provenance`), cross-references `[ID]` to known requirements, and each example's
+session body and provenance (`specs.example_check`). What the parser could not place is reported
+by the parser; `validate_dir` runs both. Locations of text inside a requirement assume the
+canonical layout (`specs.render`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +21,19 @@ from charter.specs.example_check import check_example
 from charter.specs.loader import load_spec_dir
 from charter.specs.model import (
     KEYWORD_RE,
-    MSG_ID_RE,
     REQ_ID_RE,
     XREF_RE,
     Finding,
     Prose,
     Provenance,
-    ProvenanceKind,
     Requirement,
     Severity,
     Spec,
     SpecFile,
 )
-from charter.specs.parser import prose_break
-from charter.specs.render import PROVENANCE_PREFIX, render_provenance, requirement_head
-
-MessageText = Callable[[str], str | None]
+from charter.specs.parse_prose import prose_break
+from charter.specs.render import requirement_head
+from charter.specs.validate_provenance import MessageText, check_provenance, check_quote
 
 _LOCKED_WORD_RE = re.compile(r"\bLOCKED\b")
 _FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)$")
@@ -60,19 +58,6 @@ def _local_key(r: Requirement) -> tuple[object, ...]:
 def _prov_key(p: Provenance | None) -> tuple[object, ...] | None:
     """A provenance's fields as a hashable key."""
     return None if p is None else (p.kind, tuple(p.messages), p.quote, p.reason, p.line)
-
-
-def _provenance_columns(p: Provenance) -> tuple[int, int, int]:
-    """Columns on a provenance line (canonical layout): its kind, first cited ID, and quote."""
-    body = render_provenance(p)
-    base = len(PROVENANCE_PREFIX) + 1  # column of the body's first character
-    quote = base + body.find(': "') + 2 if p.quote is not None else base
-    return base, base + body.find(" (") + 2, quote
-
-
-def _message_column(p: Provenance, index: int) -> int:
-    """The column of the `index`-th cited message ID on a provenance line."""
-    return _provenance_columns(p)[1] + sum(len(m) + 2 for m in p.messages[:index])
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
@@ -243,10 +228,10 @@ class _Validator:
         self.check_references(r)
         p = r.provenance
         if p is not None and p.messages and self.message_text is not None:
-            self.check_quote(r, p)
+            check_quote(r, p, self.lookup, self.report)
         for e in r.examples:
             if e.provenance is not None and e.provenance.messages and self.message_text:
-                self.check_quote(r, e.provenance)
+                check_quote(r, e.provenance, self.lookup, self.report)
 
     def check_local(self, r: Requirement) -> None:
         """The checks that depend on nothing but the requirement: ID, text and provenance."""
@@ -272,12 +257,12 @@ class _Validator:
                 r.id,
             )
         else:
-            self.check_provenance(r, r.provenance)
+            check_provenance(r, r.provenance, self.report)
         for e in r.examples:
             for f in check_example(r, e):
                 self.report(f.severity, f.code, f.message, f.line, f.column, r.id)
             if e.provenance is not None:
-                self.check_provenance(r, e.provenance)
+                check_provenance(r, e.provenance, self.report)
 
     def check_text(self, r: Requirement) -> None:
         """Check a requirement's text: renderable, one keyword, LOCKED placement."""
@@ -348,104 +333,12 @@ class _Validator:
                     r.id,
                 )
 
-    def check_provenance(self, r: Requirement, p: Provenance) -> None:
-        """Check a provenance line's fields (its quote against the ledger: `check_quote`)."""
-        line = p.line or r.line
-        kind_col, offset, quote_col = _provenance_columns(p)
-
-        def bad(code: str, message: str, column: int) -> None:
-            """Report an ERROR on this provenance line."""
-            self.report(Severity.ERROR, code, message, line, column, r.id)
-
-        for msg in p.messages:
-            if not MSG_ID_RE.match(msg):
-                bad(
-                    "malformed-message-id",
-                    f"malformed message ID {msg!r} in the provenance of {r.id}: expected m-0001",
-                    offset,
-                )
-            offset += len(msg) + 2
-        kind = p.kind
-        if kind is ProvenanceKind.INFERRED:
-            if not (p.reason and p.reason.strip()):
-                bad(
-                    "inferred-without-reason",
-                    f"inferred provenance of {r.id} must give the scribe's reason "
-                    "(`> inferred: reason`)",
-                    kind_col,
-                )
-            if p.quote is not None:
-                bad(
-                    "unexpected-quote",
-                    f"inferred provenance of {r.id} cannot carry a quote; it would be lost",
-                    kind_col,
-                )
-        else:
-            if not p.messages:
-                bad(
-                    f"{kind.value}-without-messages",
-                    f"{kind.value} provenance of {r.id} must cite the user's message(s), "
-                    f'e.g. `> {kind.value} (m-0007): "…"`',
-                    kind_col,
-                )
-            if kind is ProvenanceKind.EXPLICIT and not p.quote:
-                bad(
-                    "explicit-without-quote",
-                    f'explicit provenance of {r.id} must quote the user\'s words: `: "…"`',
-                    kind_col if p.quote is None else quote_col,
-                )
-            if p.reason is not None:
-                bad(
-                    "unexpected-reason",
-                    f"{kind.value} provenance of {r.id} cannot carry a reason; it would be lost",
-                    kind_col,
-                )
-        for name, value in (("quote", p.quote), ("reason", p.reason)):
-            if value is not None and ("\n" in value or "\r" in value):
-                bad(
-                    "multiline-provenance",
-                    f"the {name} in the provenance of {r.id} must be a single line",
-                    kind_col,
-                )
-
     def lookup(self, msg_id: str) -> str | None:
         """A user message's text through the caller's lookup, cached for this pass."""
         if msg_id not in self.messages:
             assert self.message_text is not None
             self.messages[msg_id] = self.message_text(msg_id)
         return self.messages[msg_id]
-
-    def check_quote(self, r: Requirement, p: Provenance) -> None:
-        """Every cited message must be a known user message; the quote must occur in one."""
-        cited = [(i, m) for i, m in enumerate(p.messages) if MSG_ID_RE.match(m)]
-        if not cited:
-            return
-        line = p.line or r.line
-        texts: list[str] = []
-        for index, msg_id in cited:
-            text = self.lookup(msg_id)
-            if text is None:
-                self.report(
-                    Severity.ERROR,
-                    "unknown-message",
-                    f"{r.id} cites {msg_id}, which is not a user message in the ledger",
-                    line,
-                    _message_column(p, index),
-                    r.id,
-                )
-            else:
-                texts.append(text)
-        if p.quote and len(texts) == len(cited) and not any(p.quote in t for t in texts):
-            cited_ids = ", ".join(m for _, m in cited)
-            self.report(
-                Severity.ERROR,
-                "quote-not-found",
-                f"the quote of {r.id} is not found verbatim in {cited_ids}; quote the user's "
-                "exact words or mark the requirement inferred",
-                line,
-                _provenance_columns(p)[2],
-                r.id,
-            )
 
     def check_prose(self, p: Prose) -> None:
         """Report cross-references in prose to unknown IDs (code spans and fences excepted)."""
