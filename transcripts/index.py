@@ -7,7 +7,7 @@ the byte offset indexed so far and the bytes just before it). The JSONL files ar
 index notices files that grew (and reads only the new lines) or changed otherwise (and rereads
 that file), and `reindex()` rebuilds everything. A row's rowid is its message number, so search
 can return the newest matches first without ranking every match. Each thread gets its own
-connection.
+connection. Recognising a damaged file and moving it aside is `repair.py`'s job.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from charter.transcripts.model import (
     SessionRead,
     message_number,
 )
+from charter.transcripts.repair import is_corruption, move_aside, quick_check_ok
 from charter.transcripts.rows import (
     FILE_COLUMNS,
     FILES,
@@ -52,7 +53,6 @@ from charter.transcripts.sessions import SUFFIX, list_sessions, session_key, ses
 TAIL = 64  # bytes before the indexed offset that must be unchanged for an incremental catch-up
 FRESH_INTERVAL = 0.25  # seconds between two automatic checks of the files (reads stay fast)
 BATCH = 2000
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class LedgerIndex:
@@ -272,29 +272,18 @@ class LedgerIndex:
         with self._sync_lock:
             moved = None
             try:
-                damaged = not _quick_check_ok(self.db)
+                damaged = not quick_check_ok(self.db)
             except sqlite3.DatabaseError as exc:
                 if not is_corruption(exc):
                     raise
                 damaged = True
             if damaged:
-                moved = self._move_aside()
+                self.close()
+                moved = move_aside(self.db_path)
             stats = self._rebuild(self.db)
             stats.moved_aside = str(moved) if moved is not None else None
             self._checked = time.monotonic()
             return stats
-
-    def _move_aside(self) -> Path:
-        """Close the connection and rename the database (and its WAL files) out of the way."""
-        self.close()
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        target = self.db_path.with_name(f"{self.db_path.name}.corrupt-{stamp}")
-        self.db_path.replace(target)
-        for suffix in ("-wal", "-shm"):
-            extra = self.db_path.with_name(self.db_path.name + suffix)
-            if extra.exists():
-                extra.replace(target.with_name(target.name + suffix))
-        return target
 
     def _rebuild(self, db: Database) -> ReindexStats:
         """Recreate the tables and load every session file; FTS is populated in one pass."""
@@ -351,37 +340,6 @@ class LedgerIndex:
     def _files(db: Database) -> Table:
         """The per-file bookkeeping table."""
         return db.table(FILES)
-
-
-def is_corruption(exc: BaseException) -> bool:
-    """Whether an SQLite error means the file is damaged (not merely busy or locked)."""
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.DatabaseError) and (
-        type(exc) is sqlite3.DatabaseError
-        or "malformed" in text
-        or "not a database" in text
-        or "corrupt" in text
-    )
-
-
-def damage_of(db_path: Path) -> str | None:
-    """Why an existing index file is unusable (a cheap look at its header), or None."""
-    try:
-        with db_path.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"cannot read it: {exc.strerror or exc}"
-    if header and header != SQLITE_HEADER:
-        return "it is not an SQLite database"
-    return None
-
-
-def _quick_check_ok(db: Database) -> bool:
-    """SQLite's quick integrity check of the whole file."""
-    rows = db.execute("PRAGMA quick_check").fetchall()
-    return [tuple(r) for r in rows] == [("ok",)]
 
 
 def _read_tail(path: Path, offset: int) -> bytes:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from charter.transcripts.index import LedgerIndex, damage_of
+from charter.transcripts.index import LedgerIndex
 from charter.transcripts.jsonl import append_line, last_number, read_session
 from charter.transcripts.model import (
     LINKS,
@@ -35,6 +35,7 @@ from charter.transcripts.model import (
     message_id,
     now_ts,
 )
+from charter.transcripts.repair import damage_of
 from charter.transcripts.sessions import (
     CurrentSession,
     check_session_id,
@@ -201,6 +202,10 @@ class Ledger:
                 if value is not None:
                     found.add(value)
         return found
+
+    def answered_questions(self) -> set[str]:
+        """IDs of the builder questions the user has answered (only answers carry the link)."""
+        return self.linked("question")
 
     def user_text(self, msg_id: str) -> str | None:
         """The verbatim text of a user message (None for other roles or unknown IDs)."""

@@ -7,11 +7,12 @@ Builds do not take the workspace lock: they read git objects and write only insi
 done (or the plan written with --plan-only), 1 a task failed or asked a question, validation or
 plan errors, or a replay missed the cache; 2 bad input (unknown revision or build); 3 the build
 is running in another process; 4 the model endpoint failed or is not configured.
+
+`charter build export|diff` live in `build_export`, the progress display in `build_progress`.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +20,12 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from charter.app.commands.common import dump, fail, is_quiet, note, open_ws, out
+from charter.app.commands.build_progress import BuildProgress
+from charter.app.commands.common import dump, fail, is_quiet, note, open_ws
 
 if TYPE_CHECKING:
     from charter.app.workspace import Workspace
-    from charter.graphs.build import BuildEvent, BuildOutcome, BuildQuestion, BuildRecord
+    from charter.graphs.build import BuildOutcome, BuildQuestion, BuildRecord
 
 
 class _BuildGroup(TyperGroup):
@@ -42,6 +44,8 @@ class _BuildGroup(TyperGroup):
 
 def register(cli: typer.Typer) -> None:
     """Mount `build` (run, export, diff), `builds` and `questions` on the root CLI."""
+    from charter.app.commands.build_export import diff_command, export_command
+
     group = typer.Typer(cls=_BuildGroup, help="Run a build, export one, or diff two.")
     group.command("run")(build_command)
     group.command("export")(export_command)
@@ -49,44 +53,6 @@ def register(cli: typer.Typer) -> None:
     cli.add_typer(group, name="build")
     cli.command("builds")(builds_command)
     cli.command("questions")(questions_command)
-
-
-class _Progress:
-    """Prints build events: a line per task state change, plus a bar on a terminal."""
-
-    def __init__(self, *, quiet: bool, silent: bool = False) -> None:
-        """`quiet` (for --json) sends the lines to stderr and skips the bar; `silent` (for
-        the global --quiet) prints no progress at all."""
-        self.quiet = quiet
-        self.silent = silent
-        self.bar: Any = None
-        self.bar_task: Any = None
-        if not quiet and not silent and sys.stdout.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-            self.bar = Progress(
-                TextColumn("build"), BarColumn(), MofNCompleteColumn(), transient=True
-            )
-            self.bar.start()
-
-    def __call__(self, event: BuildEvent) -> None:
-        """Print one event."""
-        if self.silent:
-            return
-        line = f"[{event.done}/{event.total}] {event.message}" if event.total else event.message
-        if self.bar is not None:
-            if self.bar_task is None and event.total:
-                self.bar_task = self.bar.add_task("build", total=event.total)
-            if self.bar_task is not None:
-                self.bar.update(self.bar_task, completed=event.done, total=event.total)
-            self.bar.console.print(line, markup=False, highlight=False)
-        else:
-            typer.echo(line, err=self.quiet)
-
-    def stop(self) -> None:
-        """Remove the bar."""
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def build_command(
@@ -162,7 +128,7 @@ def build_command(
         forced_audit=forced_audit,
         jail=jail,
     )
-    progress = _Progress(quiet=as_json, silent=is_quiet())
+    progress = BuildProgress(quiet=as_json, silent=is_quiet())
     try:
         outcome = run_build(request, progress)
     except NothingToResume as exc:
@@ -180,65 +146,6 @@ def build_command(
     else:
         typer.echo(_closing(outcome))
     raise typer.Exit(outcome.exit_code)
-
-
-def export_command(
-    build_id: str = typer.Argument(..., metavar="BUILD_ID", help="The build to take out."),
-    to: str | None = typer.Option(
-        None, "--to", metavar="DIR", help="Write the generated files to this directory."
-    ),
-    branch: str | None = typer.Option(
-        None, "--branch", metavar="NAME", help="Commit them to a new branch of your repository."
-    ),
-    force: bool = typer.Option(False, "--force", help="Write into a non-empty directory."),
-) -> None:
-    """Take a build's generated code out: to a directory, or to a new branch (one commit; your
-    current branch, index, work tree and stash are not touched)."""
-    from charter.graphs.build import ExportError, export_to_branch, export_to_dir
-
-    if (to is None) == (branch is None):
-        raise fail("give exactly one of --to DIR and --branch NAME", 2)
-    ws = open_ws()
-    try:
-        if to is not None:
-            count = export_to_dir(ws.builds_dir, build_id, Path(to).resolve(), force=force)
-            typer.echo(f"exported {count} file(s) of build {build_id} to {to}")
-        else:
-            assert branch is not None
-            sha = export_to_branch(ws.root, ws.builds_dir, build_id, branch)
-            typer.echo(f"exported build {build_id} to branch {branch} (commit {sha[:10]})")
-    except ExportError as exc:
-        raise fail(str(exc), 1) from None
-
-
-def diff_command(
-    a: str = typer.Argument(..., metavar="BUILD_A", help="The earlier build."),
-    b: str = typer.Argument(..., metavar="BUILD_B", help="The later build."),
-    as_json: bool = typer.Option(False, "--json", help="Print the diff as JSON."),
-) -> None:
-    """What changed in the generated code from build A to build B, headed by the spec changes
-    (requirement IDs) between their revisions."""
-    from charter.graphs.build import ExportError, diff_builds, render_diff
-
-    ws = open_ws()
-    try:
-        diff = diff_builds(ws.builds_dir, a, b)
-    except ExportError as exc:
-        raise fail(str(exc), 2) from None
-    if as_json:
-        dump(
-            {
-                "a": diff.a,
-                "b": diff.b,
-                "spec": diff.spec.as_dict(),
-                "added": diff.added,
-                "changed": diff.changed,
-                "removed": diff.removed,
-                "patch": diff.patch,
-            }
-        )
-        return
-    out(render_diff(diff))
 
 
 def _validation_gate(ws: Workspace, rev: str, *, force: bool) -> None:
@@ -445,32 +352,16 @@ def builds_command(
         )
 
 
-def _answered(ws: Workspace) -> set[str]:
-    """IDs of questions that have an answer record in the ledger."""
-    from charter.transcripts import Ledger, LedgerError
-
-    if not ws.transcripts_dir.is_dir():
-        return set()
-    ledger = Ledger(ws.transcripts_dir)
-    found: set[str] = set()
-    for info in ledger.sessions():
-        try:
-            records = ledger.records(info.id)
-        except LedgerError:
-            continue
-        found.update(r.question for r in records if r.kind == "answer" and r.question)
-    return found
-
-
 def questions_command(
     as_json: bool = typer.Option(False, "--json", help="Print the questions as JSON."),
     show_all: bool = typer.Option(False, "--all", help="Include answered questions."),
 ) -> None:
     """List the builder's open questions (answer one with `charter answer QID TEXT`)."""
     from charter.graphs.build import list_questions
+    from charter.transcripts import Ledger
 
     ws = open_ws()
-    answered = _answered(ws)
+    answered = Ledger(ws.transcripts_dir).answered_questions()
     questions: list[BuildQuestion] = [
         q for q in list_questions(ws.builds_dir) if show_all or q.id not in answered
     ]

@@ -53,6 +53,7 @@ def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
     from charter.graphs.audit import load_findings, revision_key
     from charter.graphs.build import list_builds, list_questions, read_examples
     from charter.specs import ProvenanceKind, load_spec_files, show_commit, spec_files_at
+    from charter.transcripts import Ledger
 
     sha = show_commit(ws.root, rev, ws.spec_dir).sha
     files = spec_files_at(ws.root, rev, ws.spec_dir)
@@ -78,7 +79,7 @@ def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
             }
         )
     findings = load_findings(ws.state_db, revision_key(files))
-    answered = _answered_questions(ws)
+    answered = Ledger(ws.transcripts_dir).answered_questions()
     questions = [
         q for q in list_questions(ws.builds_dir) if q.commit == sha and q.id not in answered
     ]
@@ -117,13 +118,6 @@ def _latest_build(records: list[BuildRecord], sha: str) -> BuildRecord | None:
     """The newest build of commit `sha` (records come oldest first)."""
     mine = [r for r in records if r.commit == sha]
     return mine[-1] if mine else None
-
-
-def _answered_questions(ws: Workspace) -> set[str]:
-    """IDs of questions the user has answered (one home: `charter questions`)."""
-    from charter.app.commands.build import _answered
-
-    return _answered(ws)
 
 
 def coverage_summary(doc: dict[str, Any]) -> str:

@@ -21,14 +21,11 @@ from charter.graphs.intent.check import (
     CheckResult,
     Edit,
     MessageText,
-    changed_since,
     check_proposal,
-    load_spec,
-    parse_spec_text,
-    read_spec_dir,
 )
 from charter.graphs.intent.commit import CommitPlan, changes_of, confirm_items, intents_of
 from charter.graphs.intent.review import ProposalView
+from charter.graphs.intent.specdir import changed_since, load_spec, parse_spec_text, read_spec_dir
 from charter.graphs.intent.state import IntentError, stale_message
 from charter.specs import (
     EDITABLE_OPS,

@@ -14,23 +14,27 @@ Nothing the model claims is trusted here:
   proposal, as do items that do not apply (unknown ID, file or section).
 
 The check works on the spec files as they are on disk at proposal time and records their hashes,
-so that an accept can refuse when the files changed in between.
+so that an accept can refuse when the files changed in between (`specdir` reads and hashes them).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
 from charter.agents import Proposal, ProposalItem
+from charter.graphs.intent.specdir import (
+    fingerprint,
+    load_spec,
+    parse_spec_text,
+    read_spec_dir,
+    unreadable_files,
+)
 from charter.specs import (
     REGISTER_NAME,
-    SPEC_SUFFIX,
     Applied,
     EditError,
     Finding,
@@ -45,12 +49,10 @@ from charter.specs import (
     SpecFile,
     SpecWork,
     names_requirement,
-    parse_bytes,
     render_file,
     section_prefix,
     validate,
 )
-from charter.specs import read_spec_dir as specs_read_spec_dir
 
 MessageText = Callable[[str], str | None]
 REGISTER = REGISTER_NAME
@@ -113,57 +115,6 @@ class CheckResult(BaseModel):
     def refused(self) -> bool:
         """Whether an ERROR finding refuses the proposal."""
         return any(f.severity is Severity.ERROR for f in self.findings)
-
-
-# -- the spec dir on disk -----------------------------------------------------------------------
-
-
-def read_spec_dir(spec_dir: Path) -> dict[str, bytes]:
-    """Every spec file and the register, by spec-dir relative path (read by `specs.loader`)."""
-    return specs_read_spec_dir(spec_dir, register=True)
-
-
-@lru_cache(maxsize=256)
-def _parse(path: str, data: bytes) -> tuple[SpecFile | None, tuple[Finding, ...]]:
-    """Parse one spec file; cached by content, since a long-lived session re-reads the same
-    files every turn. Callers never mutate the result (the checker copies files it changes)."""
-    parsed, findings = parse_bytes(data, path)
-    return parsed, tuple(findings)
-
-
-def parse_spec_text(path: str, text: str) -> tuple[SpecFile | None, list[Finding]]:
-    """Parse one file's text (cached), as `specs.parse_bytes` would."""
-    parsed, findings = _parse(path, text.encode("utf-8"))
-    return parsed, list(findings)
-
-
-def load_spec(files: Mapping[str, bytes]) -> Spec:
-    """The spec of `read_spec_dir`'s files (Markdown only, sorted by path), parsed with a cache."""
-    parsed = [_parse(p, files[p])[0] for p in sorted(files) if p.endswith(SPEC_SUFFIX)]
-    return Spec(files=[f for f in parsed if f is not None])
-
-
-def unreadable_files(files: Mapping[str, bytes]) -> dict[str, Finding]:
-    """Spec files that could not be parsed at all, each with its located parse ERROR."""
-    out: dict[str, Finding] = {}
-    for path in sorted(files):
-        if path.endswith(SPEC_SUFFIX):
-            parsed, found = _parse(path, files[path])
-            errors = [f for f in found if f.severity is Severity.ERROR]
-            if parsed is None and errors:
-                out[path] = errors[0]
-    return out
-
-
-def fingerprint(files: Mapping[str, bytes]) -> dict[str, str]:
-    """sha256 per file, to notice any change on disk between proposal and accept."""
-    return {path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())}
-
-
-def changed_since(spec_dir: Path, base: Mapping[str, str]) -> list[str]:
-    """The spec-dir relative paths that differ from `base` (added, removed or edited)."""
-    now = fingerprint(read_spec_dir(spec_dir))
-    return sorted(p for p in set(now) | set(base) if now.get(p) != base.get(p))
 
 
 # -- the LOCKED rule ----------------------------------------------------------------------------

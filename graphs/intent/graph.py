@@ -36,11 +36,10 @@ from charter.graphs.intent.check import (
     CheckResult,
     Edit,
     check_proposal,
-    load_spec,
-    read_spec_dir,
 )
 from charter.graphs.intent.commit import commit_plan, confirm_text, rel, under
 from charter.graphs.intent.review import ProposalView, item_line, source_line, unified_diff
+from charter.graphs.intent.specdir import load_spec, read_spec_dir
 from charter.graphs.intent.state import (
     CHECK_REPAIRS,
     TurnContext,

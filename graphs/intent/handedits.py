@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from charter.graphs.intent.check import load_spec, read_spec_dir
 from charter.graphs.intent.commit import CommitSettings, rel, under
+from charter.graphs.intent.specdir import load_spec, read_spec_dir
 from charter.graphs.intent.state import IntentError
 from charter.specs import (
     Change,

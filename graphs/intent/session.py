@@ -22,7 +22,7 @@ from charter.graphs.intent.accept import (
     plan_accept,
     plan_confirm,
 )
-from charter.graphs.intent.check import CheckResult, Edit, read_spec_dir
+from charter.graphs.intent.check import CheckResult, Edit
 from charter.graphs.intent.commit import (
     commit_plan,
     confirm_text,
@@ -36,6 +36,7 @@ from charter.graphs.intent.review import (
     unified_diff,
 )
 from charter.graphs.intent.runner import SessionRunner
+from charter.graphs.intent.specdir import read_spec_dir
 from charter.graphs.intent.state import (
     IntentError,
     fresh_state,

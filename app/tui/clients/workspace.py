@@ -216,7 +216,7 @@ class Backend:
 
     def answered_questions(self) -> set[str]:
         """IDs of the builder questions that have an answer in the ledger."""
-        return self.ledger().linked("question")
+        return self.ledger().answered_questions()
 
     def new_session(self) -> str:
         """Start a new ledger session and make it current."""
