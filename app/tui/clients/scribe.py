@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from charter.app.tui.clients.workspace import Backend, session_views
 from charter.app.tui.serial import SerialThread
 from charter.app.tui.views import ItemView, ProposalView, SessionView, TurnResult
+from charter.specs import EDITABLE_OPS
 
 if TYPE_CHECKING:
-    from charter.graphs.intent import IntentSession
+    from charter.graphs.intent import IntentSession, ReviewItem
 
 T = TypeVar("T")
 
-EDITABLE_OPS = ("add_requirement", "modify_requirement")
 EDIT_LINE_RE = re.compile(r"^\[(\d+)\]\s?(.*)$")
 EDIT_HELP = (
     "Change the text of any item on its [n] line (one line per item), then press ctrl+s. "
@@ -29,31 +29,23 @@ EDIT_HELP = (
 )
 
 
-def item_view(item: Any) -> ItemView:
-    """A checked proposal item as the review card shows it."""
-    if item.op in ("add_section", "remove_section"):
-        text = f"section “{item.section}”"
-    elif item.op == "rename_section":
-        text = f"section “{item.section}” → “{item.new_title}”"
-    elif item.op == "move_requirement":
-        text = f"→ § {item.section}"
-    else:
-        text = item.text if item.text is not None else item.old_text or ""
-    target = item.file or ""
-    if item.section and item.op in ("add_requirement", "move_requirement"):
-        target = f"{target} § {item.section}" if target else item.section
+def item_view(row: ReviewItem) -> ItemView:
+    """A review row (`graphs.intent.review_items`) as the review card shows it."""
     return ItemView(
-        op=item.op,
-        req_id=item.req_id,
-        target=target,
-        text=text,
-        kind=item.provenance,
-        locked=bool(item.locked),
-        quote=item.quote if item.provenance != "inferred" else None,
-        messages=tuple(item.messages),
-        reason=item.reason if item.provenance != "explicit" and not item.downgraded else None,
-        note=f"claimed explicit: {item.downgraded}" if item.downgraded else None,
-        index=item.index,
+        op=row.op,
+        req_id=row.req_id,
+        target=row.target,
+        text=row.text,
+        kind=row.kind,
+        locked=row.locked,
+        quote=row.quote,
+        messages=tuple(row.messages),
+        reason=row.reason,
+        note=row.note,
+        index=row.index,
+        mark=row.mark,
+        editable=row.editable,
+        confirmable=row.confirmable,
     )
 
 
@@ -80,15 +72,14 @@ def parse_edits(text: str) -> dict[int, str]:
 
 def proposal_view(view: Any) -> ProposalView:
     """A `graphs.intent` ProposalView as the review card shows it."""
-    warnings = tuple(
-        f"{f.severity.value}: {f.message}" for f in view.findings if f.severity.value != "INFO"
-    )
+    from charter.graphs.intent import review_items, review_warnings
+
     return ProposalView(
         id=view.id,
         summary=view.summary,
-        items=tuple(item_view(i) for i in view.items),
+        items=tuple(item_view(row) for row in review_items(view)),
         diff=view.diff,
-        warnings=warnings,
+        warnings=tuple(review_warnings(view)),
         edit_text=edit_text(view),
     )
 
