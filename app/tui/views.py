@@ -105,6 +105,8 @@ class TurnResult:
     recorded: bool = True
     accepted: ProposalView | None = None
     """After an accept: the proposal as committed (edits and confirmations applied)."""
+    hand_edits: str | None = None
+    """The turn was refused, nothing recorded: the spec's uncommitted hand edits (summary)."""
 
 
 @dataclass

@@ -152,12 +152,18 @@ class IntentClient:
     def _say(self, text: str, on_token: Callable[[str], None], qid: str | None) -> TurnResult:
         """One turn (a message, or the answer to a builder question); a failure says whether
         the message reached the ledger."""
+        from charter.graphs.intent import HandEditsPending
+
         before = self._last_id()
         try:
             if qid is None:
                 outcome = self.session.say(text, on_token=on_token)
             else:
                 outcome = self.session.answer(qid, text, on_token=on_token)
+        except HandEditsPending as exc:  # refused before anything was recorded: ask the user
+            return TurnResult(
+                kind="error", error=failure(exc), recorded=False, hand_edits=exc.edits.summary()
+            )
         except Exception as exc:  # every failure becomes a notification, never a crash
             recorded = self._recorded_since(before, text)
             return TurnResult(
@@ -184,6 +190,30 @@ class IntentClient:
     ) -> TurnResult:
         """Send the user's message exactly as typed (as the answer to `question`, if given)."""
         return await self._call(self._say, text, on_token, question)
+
+    def _settle(self, choice: str) -> TurnResult:
+        """Commit the spec's hand edits as their own change, or set them aside (as `charter say
+        --commit-hand-edits` / `--set-aside` do)."""
+        try:
+            if choice == "commit":
+                sha = self.session.commit_hand_edits()
+                return TurnResult(
+                    kind="committed",
+                    text=f"committed your hand edits as {sha[:7]} (no words quoted)",
+                    commit=sha,
+                )
+            saved = self.session.set_aside_hand_edits()
+        except Exception as exc:  # IntentError, HistoryError: one sentence
+            return TurnResult(kind="failed", error=failure(exc))
+        return TurnResult(
+            kind="set-aside",
+            text=f"set aside your hand edits to {', '.join(saved.files)} as {saved.id} "
+            "(charter handedits restore brings them back)",
+        )
+
+    async def settle_hand_edits(self, choice: str) -> TurnResult:
+        """Settle the hand edits a turn refused over: `commit` or `aside`."""
+        return await self._call(self._settle, choice)
 
     def _fix(
         self, finding: Any, revision: str, prefix: str, on_token: Callable[[str], None]

@@ -175,3 +175,57 @@ class SessionPicker(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """Return None."""
         self.dismiss(None)
+
+
+HAND_EDIT_CHOICES = (
+    ("commit", "Commit them first, as their own change (no words quoted), then send"),
+    ("aside", "Set them aside (charter handedits restore brings them back), then send"),
+    ("cancel", "Cancel: send nothing, keep my message in the input"),
+)
+"""The hand-edit choices, as `charter say` offers them (--commit-hand-edits, --set-aside)."""
+
+
+class HandEditsChoice(ModalScreen[str | None]):
+    """The spec has uncommitted hand edits: commit them, set them aside, or cancel; enter picks
+    the highlighted choice, escape cancels (None)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, summary: str) -> None:
+        """Ask about the hand edits `summary` names (files, requirements changed)."""
+        super().__init__(classes="dialog-screen")
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        """What is uncommitted, why it matters, and the three choices."""
+        with Vertical(classes="dialog") as box:
+            box.border_title = "Uncommitted hand edits"
+            box.border_subtitle = "enter: choose · esc: cancel"
+            yield Static(
+                Text(
+                    f"The spec has edits no commit holds yet: {self.summary}. The scribe's "
+                    "commit would carry them unreviewed, so they are settled before your "
+                    "message is sent."
+                ),
+                classes="dialog-text",
+            )
+            yield OptionList(
+                *[Option(label, id=key) for key, label in HAND_EDIT_CHOICES], id="hand-edit-list"
+            )
+
+    def on_mount(self) -> None:
+        """Highlight the first choice and take the keys."""
+        options = self.query_one("#hand-edit-list", OptionList)
+        options.highlighted = 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter: the chosen way on (cancel returns None)."""
+        event.stop()
+        self.dismiss(None if event.option.id == "cancel" else event.option.id)
+
+    def action_cancel(self) -> None:
+        """Return None."""
+        self.dismiss(None)
