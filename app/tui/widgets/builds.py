@@ -94,6 +94,9 @@ class BuildsPane(Vertical):
 
         question: QuestionView
 
+    class Finished(Message):
+        """A build started here finished: the requirements' verdicts may have changed."""
+
     def __init__(self, state: ScreenState, *, id: str | None = None) -> None:
         """An empty pane; `reload()` fills it."""
         super().__init__(id=id)
@@ -233,6 +236,7 @@ class BuildsPane(Vertical):
         code = await self.state.builds.run(rev, self.write_log)
         self.write_log(f"charter build exited with status {code}")
         await self.reload()
+        self.post_message(self.Finished())
         self.notify(f"Build of {rev[:10]} finished with status {code}.", markup=False)
 
     def set_builds(self, builds: list[BuildView]) -> None:
