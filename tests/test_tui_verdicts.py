@@ -20,7 +20,7 @@ def labels(app: CharterApp) -> dict[str, str]:
     tree = main_of(app).spec_tree
     return {
         node.data.req_id: str(node.label)
-        for node in tree._req_nodes(tree.root)
+        for node in tree.requirement_nodes(tree.root)
         if node.data is not None
     }
 

@@ -90,6 +90,12 @@ report.md (plan, assumptions, deviations and questions are listed there too). A 
 raised is answered with **enter** in the questions list: your answer goes to the scribe, which
 proposes the spec change for review.
 
+**x** exports the selected build's generated files into a directory (new or empty; relative to
+the workspace) and **g** commits them as the only commit of a new branch (your HEAD, index and
+work tree stay as they are), as `charter build export`. **d** diffs the selected build with
+another one you pick: the spec changes by requirement ID, then the generated files, as
+`charter build diff`.
+
 ## Audit pane (F6)
 
 The structural check (as `charter validate`) and the stored audit of the spec as it is now,

@@ -116,19 +116,19 @@ class SpecTree(Tree[NodeRef]):
         if verdicts == self.verdicts:
             return
         self.verdicts = verdicts
-        for node in self._req_nodes(self.root):
+        for node in self.requirement_nodes(self.root):
             assert node.data is not None and self.spec is not None
             found = self.spec.find(node.data.req_id)
             if found is not None:
                 node.set_label(requirement_label(found[2], verdict=self.verdict(found[2].id)))
 
-    def _req_nodes(self, node: TreeNode[NodeRef]) -> list[TreeNode[NodeRef]]:
+    def requirement_nodes(self, node: TreeNode[NodeRef]) -> list[TreeNode[NodeRef]]:
         """Every requirement node built so far under `node`."""
         found: list[TreeNode[NodeRef]] = []
         for child in node.children:
             if child.data is not None and child.data.kind == "req":
                 found.append(child)
-            found.extend(self._req_nodes(child))
+            found.extend(self.requirement_nodes(child))
         return found
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
