@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from charter.app.tui.app import CharterApp
-from charter.app.tui.screens.build_actions import BuildPicker, DiffView
-from charter.app.tui.screens.dialogs import TextPrompt
+from charter.app.tui.screens.build_actions import DiffView
+from charter.app.tui.screens.dialogs import Picker, TextPrompt
 from tests.buildkit import commit_spec
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM
@@ -67,7 +67,7 @@ async def test_export_to_dir_and_branch_and_diff_two_builds(tmp_path: Path, llm:
         assert git(ws, "rev-parse", "HEAD") == before  # HEAD stays where it was
 
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, BuildPicker))
+        await wait_for(pilot, lambda: isinstance(app.screen, Picker))
         await pilot.press("enter")  # the only other build
         await wait_for(pilot, lambda: isinstance(app.screen, DiffView))
         text = app.screen.query_one("#diff-text", TextArea).text

@@ -5,56 +5,22 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import TextArea
 from textual.widgets.option_list import Option
 
+from charter.app.tui.screens.dialogs import Picker
 from charter.app.tui.views import BuildView
 
 
-class BuildPicker(ModalScreen[str | None]):
+def build_picker(title: str, explanation: str, builds: list[BuildView]) -> Picker:
     """Pick a build (the other side of a diff); enter picks, escape cancels (None)."""
+    from charter.app.tui.widgets.builds import build_prompt
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-    ]
-
-    def __init__(self, title: str, explanation: str, builds: list[BuildView]) -> None:
-        """Offer `builds` (newest first) under `title`."""
-        super().__init__(classes="dialog-screen")
-        self.title_text = title
-        self.explanation = explanation
-        self.builds = builds
-
-    def compose(self) -> ComposeResult:
-        """Explanation and the build list."""
-        from charter.app.tui.widgets.builds import build_prompt
-
-        with Vertical(classes="dialog") as box:
-            box.border_title = self.title_text
-            box.border_subtitle = "enter: pick · esc: cancel"
-            yield Static(Text(self.explanation), classes="dialog-text")
-            yield OptionList(*[Option(build_prompt(b), id=b.id) for b in self.builds])
-
-    def on_mount(self) -> None:
-        """Highlight the first build and take the keys."""
-        options = self.query_one(OptionList)
-        if self.builds:
-            options.highlighted = 0
-        options.focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        """Enter: the picked build."""
-        event.stop()
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        """Return None."""
-        self.dismiss(None)
+    return Picker(title, explanation, [Option(build_prompt(b), id=b.id) for b in builds])
 
 
 class DiffView(ModalScreen[None]):

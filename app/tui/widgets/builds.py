@@ -251,11 +251,11 @@ class BuildsPane(Vertical):
     @work(group="build-diff")
     async def diff(self, build_id: str) -> None:
         """Ask for the other build, compute the diff on a worker thread, then show it."""
-        from charter.app.tui.screens.build_actions import BuildPicker, DiffView
+        from charter.app.tui.screens.build_actions import DiffView, build_picker
 
         others = [b for b in self.builds.values() if b.id != build_id]
         other = await self.app.push_screen_wait(
-            BuildPicker(
+            build_picker(
                 f"Diff build {build_id} with…",
                 f"Pick the older side: the diff shows what changed from it to {build_id}, the "
                 "spec by requirement ID, then the generated files.",
