@@ -18,7 +18,7 @@ from tests.buildkit import commit_spec
 from tests.conftest import run_charter
 from tests.fakellm import FakeLLM
 from tests.test_tui_builds import CONTENT, builds_pane, two_tasks
-from tests.tui_support import SPEC, Notes, git, make_workspace, running, settle, wait_for
+from tests.tui_support import SPEC, Notes, git, main_of, make_workspace, running, settle, wait_for
 
 
 def build_head(ws: Path, llm: FakeLLM) -> None:
@@ -76,3 +76,9 @@ async def test_export_to_dir_and_branch_and_diff_two_builds(tmp_path: Path, llm:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, DiffView)
+
+        main_of(app).action_diff_builds()  # the palette's "Diff builds" opens the same picker
+        await wait_for(pilot, lambda: isinstance(app.screen, Picker))
+        await pilot.press("escape")  # cancelled: nothing computed
+        await pilot.pause()
+        assert app.screen is main_of(app)
