@@ -106,6 +106,21 @@ ACTIONS: tuple[Action, ...] = (
         "Build report", "browse_build('report')", "The selected build's report.md (m in Builds)"
     ),
     Action(
+        "Export build to a directory",
+        "export_build(False)",
+        "Write the selected build's generated files into a new or empty directory (x in Builds)",
+    ),
+    Action(
+        "Export build to a branch",
+        "export_build(True)",
+        "Commit the selected build's files as a new branch; HEAD stays (g in Builds)",
+    ),
+    Action(
+        "Diff builds",
+        "diff_builds",
+        "What changed from another build to the selected one: spec, then files (d in Builds)",
+    ),
+    Action(
         "Run audit",
         "audit_run",
         "Audit the spec with the auditor model: contradictions, gaps, drift (R in the pane)",

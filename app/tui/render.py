@@ -63,9 +63,29 @@ def requirement_kind(req: Requirement) -> ProvenanceKind | None:
     return req.provenance.kind if req.provenance else None
 
 
-def requirement_label(req: Requirement, width: int = 0) -> Text:
-    """Tree label: badge, bold ID and the requirement's text on one line."""
+VERDICT_MARK: dict[str, tuple[str, str]] = {
+    "verified": ("✓", "bold green"),
+    "failing": ("✗", "bold red"),
+    "built without examples": ("○", "yellow"),
+    "not built": ("·", "dim"),
+}
+"""The build-verdict badge (readable without colour: one distinct glyph per verdict)."""
+
+
+def verdict_badge(verdict: str | None) -> Text:
+    """The verdict glyph and a space (two blank cells while the verdicts are not known)."""
+    if verdict is None:
+        return Text("  ")
+    mark, style = VERDICT_MARK.get(verdict, VERDICT_MARK["not built"])
+    out = Text(mark, style=style)
+    out.append(" ")
+    return out
+
+
+def requirement_label(req: Requirement, width: int = 0, verdict: str | None = None) -> Text:
+    """Tree label: provenance badge, build-verdict badge, bold ID and the text on one line."""
     out = badge(requirement_kind(req), req.locked)
+    out.append_text(verdict_badge(verdict))
     out.append(req.id, style="bold")
     out.append(" ")
     text = " ".join(req.text.split())

@@ -25,7 +25,8 @@ class MessageView:
 
 @dataclass(frozen=True)
 class ItemView:
-    """One item of a proposal: the edit, its provenance, and the user's or scribe's words."""
+    """One review row of a proposal (built from `graphs.intent.review_items`, the rows every
+    face shows): the edit, its provenance, and the user's or scribe's words."""
 
     op: str
     req_id: str | None
@@ -39,12 +40,17 @@ class ItemView:
     note: str | None = None
     index: int = 0
     """The item's 1-based position in the proposal (how review acts name it)."""
+    mark: str = "?"
+    """The operation's mark: + ~ - > for requirements, +§ ~§ -§ sections, +ex ~ex -ex examples."""
+    editable: bool = False
+    """The user may replace its text in review."""
+    confirmable: bool = False
+    """An inferred requirement the user may confirm."""
 
     @property
-    def confirmable(self) -> bool:
-        """Whether the user can confirm it: an inferred requirement the proposal adds or changes."""
-        editable = self.op in ("add_requirement", "modify_requirement")
-        return self.kind == "inferred" and editable and bool(self.req_id)
+    def is_example(self) -> bool:
+        """Whether the item adds, changes or removes an example (a shell session)."""
+        return self.op.endswith("_example")
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,8 @@ class TurnResult:
     recorded: bool = True
     accepted: ProposalView | None = None
     """After an accept: the proposal as committed (edits and confirmations applied)."""
+    hand_edits: str | None = None
+    """The turn was refused, nothing recorded: the spec's uncommitted hand edits (summary)."""
 
 
 @dataclass

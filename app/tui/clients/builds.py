@@ -190,6 +190,28 @@ class BuildRunner:
             raise FileNotFoundError(name)
         return (self.build_dir(build_id) / name).read_text(encoding="utf-8", errors="replace")
 
+    def export(self, build_id: str, where: str, branch: bool) -> str:
+        """Export a build's generated tree into the directory `where` (relative to the
+        workspace), or as the one commit of a new branch named `where`; what was done, as one
+        sentence. Blocking; raises `ExportError` saying why not."""
+        from charter.graphs.build import export_to_branch, export_to_dir
+
+        ws = self.backend.workspace
+        if branch:
+            sha = export_to_branch(ws.root, ws.builds_dir, build_id, where)
+            return f"Exported build {build_id} to branch {where} (commit {sha[:10]})."
+        target = (ws.root / Path(where).expanduser()).resolve()
+        count = export_to_dir(ws.builds_dir, build_id, target)
+        return f"Exported {count} file(s) of build {build_id} to {target}."
+
+    def diff(self, a: str, b: str) -> str:
+        """What changed from build `a` to build `b` (spec by requirement, then the generated
+        files), as `charter build diff` prints it. Blocking; raises `ExportError`."""
+        from charter.graphs.build import diff_builds, render_diff
+
+        ws = self.backend.workspace
+        return render_diff(diff_builds(ws.builds_dir, a, b))
+
     def command(self, rev: str) -> list[str]:
         """`charter -C ROOT build REV`, run with this interpreter."""
         root = str(self.backend.workspace.root)

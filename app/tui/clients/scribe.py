@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from charter.app.tui.clients.workspace import Backend, session_views
 from charter.app.tui.serial import SerialThread
 from charter.app.tui.views import ItemView, ProposalView, SessionView, TurnResult
+from charter.specs import EDITABLE_OPS
 
 if TYPE_CHECKING:
-    from charter.graphs.intent import IntentSession
+    from charter.graphs.intent import IntentSession, ReviewItem
 
 T = TypeVar("T")
 
-EDITABLE_OPS = ("add_requirement", "modify_requirement")
 EDIT_LINE_RE = re.compile(r"^\[(\d+)\]\s?(.*)$")
 EDIT_HELP = (
     "Change the text of any item on its [n] line (one line per item), then press ctrl+s. "
@@ -29,31 +29,23 @@ EDIT_HELP = (
 )
 
 
-def item_view(item: Any) -> ItemView:
-    """A checked proposal item as the review card shows it."""
-    if item.op in ("add_section", "remove_section"):
-        text = f"section “{item.section}”"
-    elif item.op == "rename_section":
-        text = f"section “{item.section}” → “{item.new_title}”"
-    elif item.op == "move_requirement":
-        text = f"→ § {item.section}"
-    else:
-        text = item.text if item.text is not None else item.old_text or ""
-    target = item.file or ""
-    if item.section and item.op in ("add_requirement", "move_requirement"):
-        target = f"{target} § {item.section}" if target else item.section
+def item_view(row: ReviewItem) -> ItemView:
+    """A review row (`graphs.intent.review_items`) as the review card shows it."""
     return ItemView(
-        op=item.op,
-        req_id=item.req_id,
-        target=target,
-        text=text,
-        kind=item.provenance,
-        locked=bool(item.locked),
-        quote=item.quote if item.provenance != "inferred" else None,
-        messages=tuple(item.messages),
-        reason=item.reason if item.provenance != "explicit" and not item.downgraded else None,
-        note=f"claimed explicit: {item.downgraded}" if item.downgraded else None,
-        index=item.index,
+        op=row.op,
+        req_id=row.req_id,
+        target=row.target,
+        text=row.text,
+        kind=row.kind,
+        locked=row.locked,
+        quote=row.quote,
+        messages=tuple(row.messages),
+        reason=row.reason,
+        note=row.note,
+        index=row.index,
+        mark=row.mark,
+        editable=row.editable,
+        confirmable=row.confirmable,
     )
 
 
@@ -80,15 +72,14 @@ def parse_edits(text: str) -> dict[int, str]:
 
 def proposal_view(view: Any) -> ProposalView:
     """A `graphs.intent` ProposalView as the review card shows it."""
-    warnings = tuple(
-        f"{f.severity.value}: {f.message}" for f in view.findings if f.severity.value != "INFO"
-    )
+    from charter.graphs.intent import review_items, review_warnings
+
     return ProposalView(
         id=view.id,
         summary=view.summary,
-        items=tuple(item_view(i) for i in view.items),
+        items=tuple(item_view(row) for row in review_items(view)),
         diff=view.diff,
-        warnings=warnings,
+        warnings=tuple(review_warnings(view)),
         edit_text=edit_text(view),
     )
 
@@ -161,12 +152,18 @@ class IntentClient:
     def _say(self, text: str, on_token: Callable[[str], None], qid: str | None) -> TurnResult:
         """One turn (a message, or the answer to a builder question); a failure says whether
         the message reached the ledger."""
+        from charter.graphs.intent import HandEditsPending
+
         before = self._last_id()
         try:
             if qid is None:
                 outcome = self.session.say(text, on_token=on_token)
             else:
                 outcome = self.session.answer(qid, text, on_token=on_token)
+        except HandEditsPending as exc:  # refused before anything was recorded: ask the user
+            return TurnResult(
+                kind="error", error=failure(exc), recorded=False, hand_edits=exc.edits.summary()
+            )
         except Exception as exc:  # every failure becomes a notification, never a crash
             recorded = self._recorded_since(before, text)
             return TurnResult(
@@ -193,6 +190,30 @@ class IntentClient:
     ) -> TurnResult:
         """Send the user's message exactly as typed (as the answer to `question`, if given)."""
         return await self._call(self._say, text, on_token, question)
+
+    def _settle(self, choice: str) -> TurnResult:
+        """Commit the spec's hand edits as their own change, or set them aside (as `charter say
+        --commit-hand-edits` / `--set-aside` do)."""
+        try:
+            if choice == "commit":
+                sha = self.session.commit_hand_edits()
+                return TurnResult(
+                    kind="committed",
+                    text=f"committed your hand edits as {sha[:7]} (no words quoted)",
+                    commit=sha,
+                )
+            saved = self.session.set_aside_hand_edits()
+        except Exception as exc:  # IntentError, HistoryError: one sentence
+            return TurnResult(kind="failed", error=failure(exc))
+        return TurnResult(
+            kind="set-aside",
+            text=f"set aside your hand edits to {', '.join(saved.files)} as {saved.id} "
+            "(charter handedits restore brings them back)",
+        )
+
+    async def settle_hand_edits(self, choice: str) -> TurnResult:
+        """Settle the hand edits a turn refused over: `commit` or `aside`."""
+        return await self._call(self._settle, choice)
 
     def _fix(
         self, finding: Any, revision: str, prefix: str, on_token: Callable[[str], None]

@@ -245,6 +245,18 @@ class Backend:
         spec, parse_findings = load_spec_dir(self.workspace.spec_dir)
         return SpecSnapshot(spec, parse_findings)
 
+    def verdicts(self) -> dict[str, str]:
+        """Each requirement's verdict in the latest build of HEAD, as `charter coverage`
+        computes it (empty without a commit)."""
+        from charter.app.commands.coverage import coverage_doc
+        from charter.specs import HistoryError
+
+        try:
+            doc = coverage_doc(self.workspace, "HEAD")
+        except HistoryError:
+            return {}
+        return {row["id"]: row["verdict"] for row in doc["per_requirement"]}
+
     def findings(self, snapshot: SpecSnapshot) -> list[Finding]:
         """Validate a parsed spec, quotes checked verbatim against the ledger."""
         from charter.specs import merge_findings, validate

@@ -130,48 +130,105 @@ def session_prompt(session: SessionView) -> Text:
     return out
 
 
-class SessionPicker(ModalScreen[str | None]):
-    """Pick a ledger session to continue in; enter switches, escape cancels (None)."""
+class Picker(ModalScreen[str | None]):
+    """Pick one option of a list: enter picks (its ID), escape cancels (None)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, sessions: list[SessionView]) -> None:
-        """List `sessions` (newest first), the current one highlighted."""
+    def __init__(
+        self,
+        title: str,
+        explanation: str,
+        options: list[Option],
+        *,
+        verb: str = "pick",
+        highlighted: int = 0,
+        list_id: str | None = None,
+    ) -> None:
+        """A dialog titled `title` offering `options`, `highlighted` first."""
         super().__init__(classes="dialog-screen")
-        self.sessions = sessions
+        self.title_text = title
+        self.explanation = explanation
+        self.choices = options
+        self.verb = verb
+        self.first = highlighted
+        self.list_id = list_id
 
     def compose(self) -> ComposeResult:
-        """Explanation and the session list."""
+        """Explanation and the options."""
         with Vertical(classes="dialog") as box:
-            box.border_title = "Switch session"
-            box.border_subtitle = "enter: switch · esc: cancel"
-            yield Static(
-                Text(
-                    "Each session is one ledger file of the conversation. The chat shows the "
-                    "session you pick, and the scribe continues there (with its proposal awaiting "
-                    "review, if it has one)."
-                ),
-                classes="dialog-text",
-            )
-            yield OptionList(
-                *[Option(session_prompt(s), id=s.id) for s in self.sessions], id="session-list"
-            )
+            box.border_title = self.title_text
+            box.border_subtitle = f"enter: {self.verb} · esc: cancel"
+            yield Static(Text(self.explanation), classes="dialog-text")
+            yield OptionList(*self.choices, id=self.list_id)
 
     def on_mount(self) -> None:
-        """Highlight the current session and take the keys."""
-        options = self.query_one("#session-list", OptionList)
-        current = [i for i, s in enumerate(self.sessions) if s.current]
-        if self.sessions:
-            options.highlighted = current[0] if current else 0
+        """Highlight the first offered option and take the keys."""
+        options = self.query_one(OptionList)
+        if self.choices:
+            options.highlighted = self.first
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        """Enter: switch to the chosen session."""
+        """Enter: dismiss with what the chosen option means (`picked`)."""
         event.stop()
-        self.dismiss(event.option.id)
+        self.dismiss(self.picked(event.option.id))
+
+    def picked(self, option_id: str | None) -> str | None:
+        """What choosing `option_id` returns (a subclass may map it; Textual runs every
+        class's message handler, so subclasses override this, not the handler)."""
+        return option_id
 
     def action_cancel(self) -> None:
         """Return None."""
         self.dismiss(None)
+
+
+class SessionPicker(Picker):
+    """Pick a ledger session to continue in; enter switches, escape cancels (None)."""
+
+    def __init__(self, sessions: list[SessionView]) -> None:
+        """List `sessions` (newest first), the current one highlighted."""
+        current = [i for i, s in enumerate(sessions) if s.current]
+        super().__init__(
+            "Switch session",
+            "Each session is one ledger file of the conversation. The chat shows the session "
+            "you pick, and the scribe continues there (with its proposal awaiting review, if it "
+            "has one).",
+            [Option(session_prompt(s), id=s.id) for s in sessions],
+            verb="switch",
+            highlighted=current[0] if current else 0,
+            list_id="session-list",
+        )
+        self.sessions = sessions
+
+
+HAND_EDIT_CHOICES = (
+    ("commit", "Commit them first, as their own change (no words quoted), then send"),
+    ("aside", "Set them aside (charter handedits restore brings them back), then send"),
+    ("cancel", "Cancel: send nothing, keep my message in the input"),
+)
+"""The hand-edit choices, as `charter say` offers them (--commit-hand-edits, --set-aside)."""
+
+
+class HandEditsChoice(Picker):
+    """The spec has uncommitted hand edits: commit them, set them aside, or cancel; enter picks
+    the highlighted choice, escape cancels (None)."""
+
+    def __init__(self, summary: str) -> None:
+        """Ask about the hand edits `summary` names (files, requirements changed)."""
+        super().__init__(
+            "Uncommitted hand edits",
+            f"The spec has edits no commit holds yet: {summary}. The scribe's commit would "
+            "carry them unreviewed, so they are settled before your message is sent.",
+            [Option(label, id=key) for key, label in HAND_EDIT_CHOICES],
+            verb="choose",
+            list_id="hand-edit-list",
+        )
+        self.summary = summary
+
+    def picked(self, option_id: str | None) -> str | None:
+        """The chosen way on (cancel returns None)."""
+        return None if option_id == "cancel" else option_id

@@ -47,6 +47,17 @@ wins there: **c** on the spec tree confirms the highlighted requirement.
 | e | edit the items, then accept: your text becomes explicit |
 | c | confirm inferred items and accept: one commit, they become confirmed citing your words |
 
+Each item shows its operation: **+** add, **~** change, **-** remove, **>** move a requirement;
+**+§ ~§ -§** a section; **+ex ~ex -ex** an example (a shell session, shown line by line under
+the requirement it belongs to; only requirement text can be edited with **e**).
+
+## Hand edits
+
+If you edited files under specs/ yourself and have not committed them, sending a message first
+asks what to do with those edits: **commit them first** as their own change (no words quoted),
+**set them aside** (the spec goes back to HEAD; `charter handedits restore` brings them back), or
+**cancel** (nothing is sent; your message stays in the input). Enter picks, Escape cancels.
+
 ## Provenance badges (they read without colour)
 
 | badge | meaning |
@@ -60,6 +71,16 @@ wins there: **c** on the spec tree confirms the highlighted requirement.
 
 Enter expands; **h** shows the commits that touched the requirement; **c** confirms an inferred one.
 
+After the provenance badge each requirement has its **build verdict** in the latest build of
+HEAD (as `charter coverage`):
+
+| mark | verdict |
+| --- | --- |
+| ✓ | verified: built, and every example passes |
+| ✗ | failing: built, and an example fails (or did not run) |
+| ○ | built without examples: nothing checks it (the model's own tests never verify) |
+| · | not built: no build of HEAD yet, or no task built it |
+
 ## Builds pane (F5)
 
 **B** builds HEAD (or pick a commit in History and press **b**). The task table follows the
@@ -68,6 +89,12 @@ with tokens and timing), grouped per task and starting at the highlighted task; 
 report.md (plan, assumptions, deviations and questions are listed there too). A question a build
 raised is answered with **enter** in the questions list: your answer goes to the scribe, which
 proposes the spec change for review.
+
+**x** exports the selected build's generated files into a directory (new or empty; relative to
+the workspace) and **g** commits them as the only commit of a new branch (your HEAD, index and
+work tree stay as they are), as `charter build export`. **d** diffs the selected build with
+another one you pick: the spec changes by requirement ID, then the generated files, as
+`charter build diff`.
 
 ## Audit pane (F6)
 

@@ -188,6 +188,12 @@ class MainScreen(MainKeys):
         self.spec_tree.load(snapshot.spec)
         for pane in self.query(AuditPane):  # mounted after the first frame
             pane.refresh_checks(snapshot)
+        await self.reload_verdicts()
+
+    async def reload_verdicts(self) -> None:
+        """Show the build verdicts of the latest build of HEAD in the spec tree."""
+        with reporting(self, "read the build verdicts"):
+            self.spec_tree.set_verdicts(await self.backend.run_bg(self.backend.verdicts))
 
     async def check_model(self) -> None:
         """Resolve the model; offer the setup screen once when none is configured."""
@@ -303,6 +309,11 @@ class MainScreen(MainKeys):
     def builds_launch(self, event: BuildsPane.LaunchRequested) -> None:
         """Build HEAD or the commit highlighted in History."""
         self.action_build(event.which)
+
+    @on(BuildsPane.Finished)
+    async def builds_finished(self) -> None:
+        """A build finished: its verdicts show in the spec tree."""
+        await self.reload_verdicts()
 
     @on(BuildsPane.AnswerRequested)
     def builds_answer(self, event: BuildsPane.AnswerRequested) -> None:

@@ -212,6 +212,16 @@ class MainKeys(Screen[None]):
         for pane in self.query(BuildsPane):
             pane.action_browse(show)
 
+    def action_export_build(self, branch: bool) -> None:
+        """Export the selected build to a directory or a new branch (palette)."""
+        for pane in self.query(BuildsPane):
+            pane.action_export(branch)
+
+    def action_diff_builds(self) -> None:
+        """Diff the selected build with another one (palette)."""
+        for pane in self.query(BuildsPane):
+            pane.action_diff()
+
     # the audit
 
     def action_audit_run(self) -> None:

@@ -1,10 +1,12 @@
 """The builds pane: launch `charter build` of HEAD or a chosen commit, see every build, the live
 task table of the selected one (polled from its `build.json`), its log, the questions builds
-raised (answered through the scribe), and open a build's prompts and responses or its report.
+raised (answered through the scribe), open a build's prompts and responses or its report, export
+a build (to a directory or a new branch) and diff two builds.
 The pane lists builds and runs `charter build` in its own workers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -80,6 +82,9 @@ class BuildsPane(Vertical):
         Binding("B", "launch('head')", "Build HEAD"),
         Binding("p", "browse('calls')", "Prompts"),
         Binding("m", "browse('report')", "Report"),
+        Binding("x", "export(False)", "Export to dir"),
+        Binding("g", "export(True)", "Export to branch"),
+        Binding("d", "diff", "Diff builds"),
     ]
 
     @dataclass
@@ -93,6 +98,9 @@ class BuildsPane(Vertical):
         """Answer a builder question through the scribe."""
 
         question: QuestionView
+
+    class Finished(Message):
+        """A build started here finished: the requirements' verdicts may have changed."""
 
     def __init__(self, state: ScreenState, *, id: str | None = None) -> None:
         """An empty pane; `reload()` fills it."""
@@ -116,6 +124,8 @@ class BuildsPane(Vertical):
         with Horizontal(id="build-open"):
             yield Button("Prompts & responses (p)", id="build-calls", compact=True)
             yield Button("Report (m)", id="build-report", compact=True)
+            yield Button("Export (x/g)", id="build-export", compact=True)
+            yield Button("Diff (d)", id="build-diff", compact=True)
         table: DataTable[Text | str] = DataTable(id="task-table", cursor_type="row")
         yield table
         yield Static(
@@ -166,6 +176,10 @@ class BuildsPane(Vertical):
             self.action_browse("calls")
         elif event.button.id == "build-report":
             self.action_browse("report")
+        elif event.button.id == "build-export":
+            self.action_export(False)
+        elif event.button.id == "build-diff":
+            self.action_diff()
         else:
             self.action_launch("head" if event.button.id == "build-head" else "selected")
 
@@ -191,6 +205,81 @@ class BuildsPane(Vertical):
                 state.backend, state.builds, build, task=self.highlighted_task(), show=what
             )
         )
+
+    def action_export(self, branch: bool) -> None:
+        """Export the selected build: into a directory (x) or onto a new branch (g)."""
+        if self.builds.get(self.selected or "") is None:
+            self.notify("No build yet: build HEAD first (B).", markup=False)
+            return
+        self.export(self.selected or "", branch)
+
+    @work(group="build-export")
+    async def export(self, build_id: str, branch: bool) -> None:
+        """Ask where, then export on a worker thread; the outcome is a notification."""
+        from charter.app.tui.screens.dialogs import TextPrompt
+
+        if branch:
+            title, explain, initial = (
+                f"Export build {build_id} to a new branch",
+                "The generated files become the only commit of a new branch (your HEAD, index "
+                "and work tree stay as they are). Branch name:",
+                f"build/{build_id}",
+            )
+        else:
+            title, explain, initial = (
+                f"Export build {build_id} to a directory",
+                "The generated files are written into this directory (relative to the "
+                "workspace; it must be empty or new):",
+                f"export-{build_id}",
+            )
+        where = await self.app.push_screen_wait(
+            TextPrompt(title, explain, initial=initial, ok_label="Export", one_line=True)
+        )
+        if not where or not where.strip():
+            return
+        await self.run_blocking(
+            "export the build", self.state.builds.export, build_id, where.strip(), branch
+        )
+
+    def action_diff(self) -> None:
+        """Diff the selected build against another one the user picks."""
+        if len(self.builds) < 2 or self.selected not in self.builds:
+            self.notify("Diffing needs two builds: build another revision first.", markup=False)
+            return
+        self.diff(self.selected or "")
+
+    @work(group="build-diff")
+    async def diff(self, build_id: str) -> None:
+        """Ask for the other build, compute the diff on a worker thread, then show it."""
+        from charter.app.tui.screens.build_actions import DiffView, build_picker
+
+        others = [b for b in self.builds.values() if b.id != build_id]
+        other = await self.app.push_screen_wait(
+            build_picker(
+                f"Diff build {build_id} with…",
+                f"Pick the older side: the diff shows what changed from it to {build_id}, the "
+                "spec by requirement ID, then the generated files.",
+                others,
+            )
+        )
+        if other is None:
+            return
+        text = await self.run_blocking("diff the builds", self.state.builds.diff, other, build_id)
+        if text is not None:
+            await self.app.push_screen(DiffView(f"build {other} → {build_id}", text))
+
+    async def run_blocking(self, what: str, fn: Callable[..., str], *args: object) -> str | None:
+        """Run a blocking export or diff on the background thread; a refusal (`ExportError`,
+        a git error) is a notification naming what failed, a success one saying what was done
+        (exports) or the text returned (diffs)."""
+        try:
+            done = await self.state.backend.run_bg(fn, *args)
+        except Exception as exc:  # ExportError and git failures: one sentence, never a crash
+            self.notify(f"Could not {what}: {exc}", severity="error", timeout=12, markup=False)
+            return None
+        if what.startswith("export"):
+            self.notify(done, title="Exported", markup=False)
+        return done
 
     def action_launch(self, which: str) -> None:
         """Keyboard equivalent of the buttons."""
@@ -233,6 +322,7 @@ class BuildsPane(Vertical):
         code = await self.state.builds.run(rev, self.write_log)
         self.write_log(f"charter build exited with status {code}")
         await self.reload()
+        self.post_message(self.Finished())
         self.notify(f"Build of {rev[:10]} finished with status {code}.", markup=False)
 
     def set_builds(self, builds: list[BuildView]) -> None:

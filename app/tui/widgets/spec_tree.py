@@ -1,4 +1,6 @@
-"""The spec tree: files → sections → requirements, each requirement with its provenance badge.
+"""The spec tree: files → sections → requirements, each requirement with its provenance badge
+and its build verdict in the latest build of HEAD (✓ verified, ✗ failing, ○ built without
+examples, · not built; `charter coverage` computes the same).
 
 Large specs stay fast: only the file nodes are built up front, sections and requirements are
 added when their parent is first expanded (small specs are expanded fully at once). Labels are
@@ -59,6 +61,8 @@ class SpecTree(Tree[NodeRef]):
         self.show_root = False
         self.guide_depth = 2
         self.spec: Spec | None = None
+        self.verdicts: dict[str, str] | None = None
+        """Each requirement's verdict in the latest build of HEAD; None until known."""
         self._filled: set[int] = set()
 
     def load(self, spec: Spec) -> None:
@@ -98,7 +102,34 @@ class SpecTree(Tree[NodeRef]):
                 node.add(label, NodeRef("section", ref.path, index), expand=False)
         elif ref.kind == "section":
             for req in spec_file.sections[ref.section].requirements:
-                node.add_leaf(requirement_label(req), NodeRef("req", ref.path, ref.section, req.id))
+                label = requirement_label(req, verdict=self.verdict(req.id))
+                node.add_leaf(label, NodeRef("req", ref.path, ref.section, req.id))
+
+    def verdict(self, req_id: str) -> str | None:
+        """The requirement's build verdict (not built when no build of HEAD names it)."""
+        if self.verdicts is None:
+            return None
+        return self.verdicts.get(req_id, "not built")
+
+    def set_verdicts(self, verdicts: dict[str, str]) -> None:
+        """Show each requirement's verdict from the latest build of HEAD (relabels the tree)."""
+        if verdicts == self.verdicts:
+            return
+        self.verdicts = verdicts
+        for node in self.requirement_nodes(self.root):
+            assert node.data is not None and self.spec is not None
+            found = self.spec.find(node.data.req_id)
+            if found is not None:
+                node.set_label(requirement_label(found[2], verdict=self.verdict(found[2].id)))
+
+    def requirement_nodes(self, node: TreeNode[NodeRef]) -> list[TreeNode[NodeRef]]:
+        """Every requirement node built so far under `node`."""
+        found: list[TreeNode[NodeRef]] = []
+        for child in node.children:
+            if child.data is not None and child.data.kind == "req":
+                found.append(child)
+            found.extend(self.requirement_nodes(child))
+        return found
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeRef]) -> None:
         """Populate a node on first expansion."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.message import Message
 
+from charter.app.tui.screens.dialogs import HandEditsChoice
 from charter.app.tui.state import reporting
 from charter.app.tui.views import QuestionView, TurnResult
 from charter.app.tui.widgets.chat import asks
@@ -57,6 +58,9 @@ class ChatPane(ChatBase):
         self._reply = None
         try:
             result = await intent.say(text, self.post_token, question)
+            if result.hand_edits is not None and await self.settle_hand_edits(result.hand_edits):
+                self.busy("scribe is thinking… (typing still works)")
+                result = await intent.say(text, self.post_token, question)
         finally:
             await self.end_stream()
             self.end_turn()
@@ -75,6 +79,23 @@ class ChatPane(ChatBase):
             )
             return
         await self.after_turn(result)
+
+    async def settle_hand_edits(self, summary: str) -> bool:
+        """The spec has uncommitted hand edits: ask whether to commit them as their own change
+        or set them aside, and do it; False when the user cancelled or it failed."""
+        intent = self.state.intent
+        assert intent is not None
+        choice = await self.app.push_screen_wait(HandEditsChoice(summary))
+        if choice is None:
+            return False
+        self.busy("committing your hand edits…" if choice == "commit" else "setting aside…")
+        settled = await intent.settle_hand_edits(choice)
+        if settled.error:
+            self.notify(settled.error, title="Hand edits", severity="error", markup=False)
+            return False
+        self.notify(settled.text, title="Hand edits", markup=False)
+        self.post_message(self.Committed())  # the spec files changed either way
+        return True
 
     def post_token(self, fragment: str) -> None:
         """Called on the intent thread for each streamed fragment: hand it to the UI thread."""

@@ -17,9 +17,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from charter.agents import OP_MARK
 from charter.app.tui.render import badge, diff_text
-from charter.app.tui.views import ProposalView
+from charter.app.tui.views import ItemView, ProposalView
 
 REVIEW_KEYS = {"a": "accept", "r": "reject", "e": "edit", "c": "confirm"}
 """The review keys; they act on the open card whatever has focus (see `ChatInput`)."""
@@ -33,15 +32,18 @@ def render_items(proposal: ProposalView) -> Text:
     out.append(proposal.summary, style="bold")
     out.append("\n")
     for item in proposal.items:
-        out.append(f"{OP_MARK.get(item.op, '?'):<3}")
+        out.append(f"{item.mark:<4}")
         out.append_text(badge(item.kind, item.locked))
         if item.req_id:
             out.append(item.req_id, style="bold")
             out.append(" ")
         if item.target:
             out.append(f"[{item.target}] ", style="dim")
-        out.append(" ".join(item.text.split()))
-        out.append("\n")
+        if item.is_example:
+            render_example(out, item)
+        else:
+            out.append(" ".join(item.text.split()))
+            out.append("\n")
         if item.quote:
             cited = ", ".join(item.messages)
             out.append("       “", style="green")
@@ -64,6 +66,26 @@ def render_items(proposal: ProposalView) -> Text:
         out.append("\n")
     out.rstrip()
     return out
+
+
+EXAMPLE_WORDS = {
+    "add_example": "new example",
+    "modify_example": "example, changed to",
+    "remove_example": "example removed",
+}
+"""What an example operation does, as the card says it before the session."""
+
+
+def render_example(out: Text, item: ItemView) -> None:
+    """An example operation: what it does, then its shell session line by line (a session is
+    multi-line, so it is not folded into one line as a requirement's text is)."""
+    out.append(EXAMPLE_WORDS.get(item.op, "example"), style="italic")
+    out.append("\n")
+    style = "strike dim" if item.op == "remove_example" else "cyan"
+    for line in item.text.splitlines() or [""]:
+        out.append("       │ ", style="dim")
+        out.append(line, style=style)
+        out.append("\n")
 
 
 class ReviewCard(Vertical, can_focus=True):
