@@ -188,7 +188,8 @@ class MainScreen(MainKeys):
         self.spec_tree.load(snapshot.spec)
         for pane in self.query(AuditPane):  # mounted after the first frame
             pane.refresh_checks(snapshot)
-        await self.reload_verdicts()
+        # The verdicts re-read HEAD's spec and the builds: off the path to the first frame.
+        self.run_worker(self.reload_verdicts(), group="verdicts", exclusive=True)
 
     async def reload_verdicts(self) -> None:
         """Show the build verdicts of the latest build of HEAD in the spec tree."""

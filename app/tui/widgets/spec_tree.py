@@ -116,11 +116,15 @@ class SpecTree(Tree[NodeRef]):
         if verdicts == self.verdicts:
             return
         self.verdicts = verdicts
+        if self.spec is None:
+            return
+        # One lookup table, not a scan of the spec per node (10,000 requirements: 10^8 steps).
+        by_id = {r.id: r for f in self.spec.files for r in f.requirements()}
         for node in self.requirement_nodes(self.root):
-            assert node.data is not None and self.spec is not None
-            found = self.spec.find(node.data.req_id)
-            if found is not None:
-                node.set_label(requirement_label(found[2], verdict=self.verdict(found[2].id)))
+            assert node.data is not None
+            req = by_id.get(node.data.req_id)
+            if req is not None:
+                node.set_label(requirement_label(req, verdict=self.verdict(req.id)))
 
     def requirement_nodes(self, node: TreeNode[NodeRef]) -> list[TreeNode[NodeRef]]:
         """Every requirement node built so far under `node`."""
