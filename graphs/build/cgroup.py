@@ -59,6 +59,21 @@ class PidsCgroup:
         except (OSError, ValueError):
             return 0
 
+    def refused_forks(self) -> bool:
+        """Whether the kernel has refused a fork at the cap (`pids.events`' `max` count).
+
+        A fork bomb's processes die as fast as they fail to fork, so `pids.current` may never
+        be seen at the cap by a poll; a refused fork is counted here for good.
+        """
+        try:
+            for line in (self.path / "pids.events").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "max":
+                    return int(value) > 0
+        except (OSError, ValueError):
+            pass
+        return False
+
     def joiner(self) -> Callable[[], None]:
         """A preexec hook: the child moves itself into the cgroup before it execs."""
         fd = os.open(self.path / "cgroup.procs", os.O_WRONLY)

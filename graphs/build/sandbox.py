@@ -143,7 +143,7 @@ def run_jailed(
             )
             pump.start()
             count = (
-                (lambda: cgroup.current() - 1)  # all but the outer bwrap (or shell)
+                (lambda: _cgroup_count(cgroup, limits))
                 if cgroup is not None
                 else lambda: _count(proc.pid)
             )
@@ -199,6 +199,14 @@ def _watch(
     finally:
         # A command that exited normally may have left children in its group (unjailed mode).
         _kill(proc)
+
+
+def _cgroup_count(cgroup: PidsCgroup, limits: Limits) -> int:
+    """The command's processes, all but the outer bwrap (or shell); at the cap (as `_watch`
+    counts it) once the kernel has refused a fork."""
+    if cgroup.refused_forks():
+        return limits.processes + 1
+    return cgroup.current() - 1
 
 
 def _exit_waiter(proc: subprocess.Popen[bytes]) -> Callable[[float], bool]:
