@@ -22,19 +22,47 @@ INLINE_SPEC_CHARS = 4000
 REVIEW_KINDS = ("accept", "reject", "edit", "confirm", "supersede")
 
 
-def describe(record: Record) -> str:
-    """One record as the scribe reads it: `[m-0003] user reject p-0001: the words`."""
+def describe(record: Record, *, accepted_by: str | None = None, lines: bool = True) -> str:
+    """One record as the scribe reads it: `[m-0003] user reject p-0001: the words`.
+
+    `accepted_by` folds the accept record of a proposal into its line; `lines=False` leaves
+    out a proposal's item lines (an accepted proposal's items are in the spec now)."""
     head = f"[{record.id}] {record.role}"
     if record.kind != "message":
         head += f" {record.kind}"
     for link in (record.proposal, record.question):
         if link:
             head += f" {link}"
+    if accepted_by:
+        head += f" (accepted in {accepted_by})"
     text = record.text
-    if record.kind in ("proposal", "refused") and record.data:
-        lines = [text] + [f"  - {line}" for line in record.data.get("lines", [])]
-        text = "\n".join(lines)
+    if lines and record.kind in ("proposal", "refused") and record.data:
+        text = "\n".join([text] + [f"  - {line}" for line in record.data.get("lines", [])])
     return f"{head}: {text}"
+
+
+def describe_window(records: Sequence[Record]) -> list[str]:
+    """The shown records, one entry each, condensed where nothing is lost to the scribe.
+
+    An accept record folds into the line of the proposal it accepts, and an accepted proposal
+    keeps its item lines only when it is the newest proposal shown: its items are in the spec,
+    where the read tools show them as they are now. Every user message stays verbatim."""
+    proposals = {r.proposal: r.id for r in records if r.kind == "proposal" and r.proposal}
+    accepts = {
+        r.proposal: r.id
+        for r in records
+        if r.kind == "accept" and r.proposal and r.proposal in proposals
+    }
+    newest = next((r.id for r in reversed(records) if r.kind in ("proposal", "refused")), None)
+    out = []
+    for record in records:
+        if record.kind == "accept" and record.proposal in accepts:
+            continue
+        accepted_by = accepts.get(record.proposal) if record.kind == "proposal" else None
+        out.append(
+            describe(record, accepted_by=accepted_by, lines=not accepted_by or record.id == newest)
+        )
+    return out
 
 
 def latest_review(records: Sequence[Record]) -> str | None:
@@ -52,6 +80,8 @@ def latest_review(records: Sequence[Record]) -> str | None:
             return f"{what} was dropped unreviewed when the user sent a new message."
         if record.kind == "edit":
             return f'The user rewrote an item of {what} ({record.id}) as: "{record.text}".'
+        if record.kind == "accept":
+            return None  # shown on the proposal's line in the conversation
         return f"The user's last review act: {record.kind} {what} ({record.id})."
     return None
 
@@ -88,7 +118,7 @@ def scribe_messages(
             else ""
         )
         parts.append(
-            f"Conversation so far, oldest first.{note}\n" + "\n".join(describe(r) for r in shown)
+            f"Conversation so far, oldest first.{note}\n" + "\n".join(describe_window(shown))
         )
     review = latest_review(shown)
     if review:

@@ -74,7 +74,34 @@ def _definitions() -> list[dict[str, Any]]:
     for name, model in {**READ_TOOLS, **TERMINAL_TOOLS}.items():
         tool = convert_to_openai_tool(model)
         tool["function"]["name"] = name
+        tool["function"]["parameters"] = compact_schema(tool["function"]["parameters"])
         out.append(tool)
+    return out
+
+
+def compact_schema(schema: Any) -> Any:
+    """The same JSON schema without what every request would pay for and no model needs.
+
+    The definitions go with every request of a turn, so pydantic's spelling of an optional
+    field (`anyOf: [T, null]` plus `default: null`) becomes plain `T`: a field that is not
+    `required` may be left out, which is what a null default means to the model; and
+    whitespace in descriptions (from wrapped docstrings) collapses to single spaces.
+    """
+    if isinstance(schema, list):
+        return [compact_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: compact_schema(value) for key, value in schema.items() if key != "title"}
+    if out.get("default", ...) is None:
+        del out["default"]
+    options = out.get("anyOf")
+    if isinstance(options, list):
+        kept = [o for o in options if o != {"type": "null"}]
+        if len(kept) == 1 and len(kept) < len(options):
+            del out["anyOf"]
+            out = {**kept[0], **out}
+    if isinstance(out.get("description"), str):
+        out["description"] = " ".join(out["description"].split())
     return out
 
 

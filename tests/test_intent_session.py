@@ -413,6 +413,30 @@ def test_context_is_windowed_and_the_spec_read_on_demand(workspace: Path, llm: F
     assert section["role"] == "tool" and "case number 77 of many" in section["content"]
 
 
+def test_context_folds_accepted_proposals_and_keeps_every_user_word(
+    session: IntentSession, llm: FakeLLM
+) -> None:
+    """An accepted proposal is one line (its items are in the spec now); a rejected one keeps
+    its items and the reason; every user message reaches the model verbatim."""
+    words = ["keep bodies small — ≤ 1 MiB", "and log every request", "no, keep logs out"]
+    llm.tool_call("propose_change", proposal("cap bodies", add("The service MUST cap bodies.")))
+    session.say(words[0])
+    session.accept()
+    llm.tool_call("propose_change", proposal("log all", add("The service MUST log requests.")))
+    session.say(words[1])
+    session.reject("logs cost too much")
+    llm.reply("Understood.")
+    session.say(words[2])
+    context = llm.messages(-1)[1]["content"]
+    assert "[m-0002] scribe proposal p-0001 (accepted in m-0003): cap bodies\n" in context
+    assert "+ ING-3" not in context and "event accept" not in context
+    assert "[m-0005] scribe proposal p-0002: log all\n  - " in context
+    assert "The service MUST log requests." in context
+    assert 'The user rejected p-0002 (m-0006): "logs cost too much"' in context
+    for n, text in zip((1, 4, 7), words, strict=True):
+        assert f"m-{n:04d}" in context and text in context
+
+
 def test_interrupted_accept_is_finished_on_retry(
     session: IntentSession, workspace: Path, llm: FakeLLM
 ) -> None:
