@@ -33,6 +33,7 @@ from charter.agents.errors import (
     public_url,
     too_large_error,
 )
+from charter.agents.http import KeepAliveClient
 from charter.agents.retry import acall_with_retries, budget_of, call_with_retries
 from charter.agents.settings import ROLES, ModelSettings, StructuredMethod
 from charter.agents.usage import UsageRecorder, UsageSummary, summarise_usage
@@ -84,6 +85,13 @@ class ModelFactory:
         self.env: Mapping[str, str] = os.environ if env is None else env
         self.usage_db = usage_db
         self.context = context
+        self._http: KeepAliveClient | None = None
+
+    def http_client(self) -> KeepAliveClient:
+        """The sync HTTP client every model of this factory shares (connections are kept)."""
+        if self._http is None:
+            self._http = KeepAliveClient()
+        return self._http
 
     def _env(self, name: str) -> str | None:
         """An environment value, with empty strings treated as unset."""
@@ -164,6 +172,9 @@ class ModelFactory:
             "max_retries": 0,
             "use_responses_api": False,
             "stream_usage": True,
+            # One pool for every sync call, so a turn's calls reuse one connection; async
+            # calls (the builder's) keep langchain-openai's own client.
+            "http_client": self.http_client(),
             "callbacks": callbacks,
             "metadata": {
                 "charter_role": role,

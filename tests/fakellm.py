@@ -163,6 +163,7 @@ class FakeLLM:
         self._handlers: list[Handler] = []
         self._requests: list[RecordedRequest] = []
         self._chat_count = 0
+        self._connections = 0
         self.closing = threading.Event()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -279,6 +280,12 @@ class FakeLLM:
     # -- inspection ----------------------------------------------------------------------------
 
     @property
+    def connections(self) -> int:
+        """How many TCP connections clients opened so far (keep-alive reuses one)."""
+        with self._lock:
+            return self._connections
+
+    @property
     def requests(self) -> list[RecordedRequest]:
         """A snapshot of every request received so far, in arrival order."""
         with self._lock:
@@ -368,6 +375,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def fake(self) -> FakeLLM:
         """The owning FakeLLM."""
         return self.server.fake  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        """Count the connection, then set up as usual."""
+        with self.fake._lock:
+            self.fake._connections += 1
+        super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: pytest output is for test failures."""

@@ -437,6 +437,16 @@ def test_context_folds_accepted_proposals_and_keeps_every_user_word(
         assert f"m-{n:04d}" in context and text in context
 
 
+def test_a_turns_model_calls_share_one_connection(session: IntentSession, llm: FakeLLM) -> None:
+    """Streamed calls of the tool loop, turn after turn, reuse one kept-alive connection."""
+    for n in range(2):
+        llm.tool_call("read_requirement", {"id": "ING-1"})
+        llm.tool_call("propose_change", proposal(f"more {n}", add(f"The service MUST do {n}.")))
+        assert session.say(f"more {n}").kind == "proposal"
+    assert len(llm.chat_requests) == 4
+    assert llm.connections == 1
+
+
 def test_interrupted_accept_is_finished_on_retry(
     session: IntentSession, workspace: Path, llm: FakeLLM
 ) -> None:
