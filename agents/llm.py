@@ -145,6 +145,12 @@ class ModelFactory:
             "to a local OpenAI-compatible server."
         )
 
+    def check(self, role: str) -> ResolvedModel:
+        """What `chat(role)` would use, or the ModelConfigError it would raise; builds nothing."""
+        resolved = self.resolve(role)
+        self._key(resolved)
+        return resolved
+
     def chat(self, role: str, *, context: str | None = None, streaming: bool = False) -> ChatOpenAI:
         """A ChatOpenAI for `role`, with explicit timeout/retries and usage recording.
 

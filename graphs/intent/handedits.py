@@ -80,10 +80,11 @@ class SetAside(BaseModel):
     files: list[str]
 
 
-def _committed(root: Path, spec_dir: Path) -> dict[str, bytes]:
-    """The spec dir's files in HEAD (nothing on an unborn branch)."""
+def _committed(root: Path, spec_dir: Path, on_disk: dict[str, bytes]) -> dict[str, bytes]:
+    """The spec dir's files in HEAD (nothing on an unborn branch); blobs equal to a file on
+    disk are not read from git again."""
     try:
-        return spec_files_at(root, "HEAD", spec_dir)
+        return spec_files_at(root, "HEAD", spec_dir, known=on_disk.values())
     except HistoryError:
         return {}
 
@@ -91,7 +92,7 @@ def _committed(root: Path, spec_dir: Path) -> dict[str, bytes]:
 def _compare(root: Path, spec_dir: Path) -> tuple[dict[str, bytes], dict[str, bytes], list[str]]:
     """The spec files on disk, in HEAD, and the spec-dir paths where they differ."""
     on_disk = read_spec_dir(spec_dir)
-    committed = _committed(root, spec_dir)
+    committed = _committed(root, spec_dir, on_disk)
     changed = sorted(p for p in set(on_disk) | set(committed) if on_disk.get(p) != committed.get(p))
     return on_disk, committed, changed
 

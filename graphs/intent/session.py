@@ -60,7 +60,7 @@ class IntentSession(SessionRunner):
             raise ValueError("the message is empty")
         with self._lock:
             started = time.perf_counter()
-            self.factory.chat("scribe")  # a missing model setting fails before anything is kept
+            self.factory.check("scribe")  # a missing model setting fails before anything is kept
             self._before_turn()
             session = self.session
             record = self.ledger.append(session, "user", text)
@@ -77,7 +77,7 @@ class IntentSession(SessionRunner):
             question = find_question(self.builds_dir, qid)
             if question is None:
                 raise IntentError(f"No builder question {qid}: see the build's questions.md.")
-            self.factory.chat("scribe")
+            self.factory.check("scribe")
             self._before_turn()
             session = self.session
             record = self.ledger.append(
@@ -111,7 +111,7 @@ class IntentSession(SessionRunner):
         """
         with self._lock:
             started = time.perf_counter()
-            self.factory.chat("scribe")
+            self.factory.check("scribe")
             self._before_turn()
             session = self.session
             record = self.ledger.append(session, "event", text, kind=kind, data=data)

@@ -5,7 +5,9 @@ commits (`spec_log`, `show_commit`, `spec_tree_at`, `spec_files_at`, `requiremen
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,10 +223,15 @@ class SpecTree:
         return bool(self.files or self.links)
 
 
-def spec_tree_at(repo_root: Path, rev: str, spec_dir: Path | str) -> SpecTree:
-    """Every blob under `spec_dir` in the tree of `rev`'s commit; HistoryError for a bad rev."""
+def spec_tree_at(
+    repo_root: Path, rev: str, spec_dir: Path | str, known: Iterable[bytes] = ()
+) -> SpecTree:
+    """Every blob under `spec_dir` in the tree of `rev`'s commit; HistoryError for a bad rev.
+
+    `known` are contents the caller holds already (e.g. the work tree's files): a blob whose
+    object ID is one of theirs is not read from git again (IDs name contents exactly)."""
     with open_repo(repo_root) as repo:
-        sha = _verify_rev(repo, rev)
+        sha = _head(repo) if rev == "HEAD" else _verify_rev(repo, rev)
         spec = _dir_spec(repo, spec_dir)
         out = repo.run("ls-tree", "-r", "-z", "--full-tree", sha, "--", spec)
         entries: list[tuple[str, str, str]] = []
@@ -234,11 +241,27 @@ def spec_tree_at(repo_root: Path, rev: str, spec_dir: Path | str) -> SpecTree:
             if kind == "blob":
                 rel = path if spec == "." else path.removeprefix(spec.rstrip("/") + "/")
                 entries.append((rel, mode, obj))
-        blobs = _read_blobs(repo, [obj for _, _, obj in entries])
+        have = {_blob_id(data, len(sha)): data for data in known}
+        missing = [obj for _, _, obj in entries if obj not in have]
+        have.update(zip(missing, _read_blobs(repo, missing), strict=True))
         tree = SpecTree(sha, spec, {}, {})
-        for (rel, mode, _obj), data in zip(entries, blobs, strict=True):
-            (tree.links if mode == SYMLINK_MODE else tree.files)[rel] = data
+        for rel, mode, obj in entries:
+            (tree.links if mode == SYMLINK_MODE else tree.files)[rel] = have[obj]
         return tree
+
+
+def _head(repo: GitRepo) -> str:
+    """HEAD's commit, read without a git process where that is exact; HistoryError if unborn."""
+    head, _tree = repo.head_and_tree()
+    if head is None:
+        raise HistoryError("there are no commits yet")
+    return head
+
+
+def _blob_id(data: bytes, hex_len: int) -> str:
+    """The object ID git gives `data` as a blob (SHA-1, or SHA-256 in a repository using it)."""
+    algorithm = "sha256" if hex_len == 64 else "sha1"
+    return hashlib.new(algorithm, b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def _read_blobs(repo: GitRepo, objects: list[str]) -> list[bytes]:
@@ -256,9 +279,12 @@ def _read_blobs(repo: GitRepo, objects: list[str]) -> list[bytes]:
     return blobs
 
 
-def spec_files_at(repo_root: Path, rev: str, spec_dir: Path | str) -> dict[str, bytes]:
-    """The spec dir's files as committed in `rev` (paths relative to the spec dir)."""
-    tree = spec_tree_at(repo_root, rev, spec_dir)
+def spec_files_at(
+    repo_root: Path, rev: str, spec_dir: Path | str, known: Iterable[bytes] = ()
+) -> dict[str, bytes]:
+    """The spec dir's files as committed in `rev` (paths relative to the spec dir); `known` as
+    for `spec_tree_at`."""
+    tree = spec_tree_at(repo_root, rev, spec_dir, known)
     return dict(sorted({**tree.files, **tree.links}.items()))
 
 
