@@ -10,7 +10,10 @@ the scripted model server, in this one process:
   commit. Targets: p50 under 50 ms at 100 and 1,000 requirements, under 150 ms at 10,000;
 - tokens: what the turn sent to the model (every request's messages and tools, in characters,
   summed over the turn's requests) against one request that pastes the whole spec instead of
-  the outline, as a percentage. Targets: under 50 % at 100 requirements, under 15 % above.
+  the outline, as a percentage. Targets: under 50 % at 100 requirements, under 15 % above;
+- connections: TCP connections the model client opened per turn (the scripted server counts
+  them). Target: at most 1, so that the tool loop's calls share one (with a remote endpoint
+  each new one is a TLS handshake, which the loopback server would not show as time).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bench.harness import LATENCY_S, Result, git_identity, p50
 SIZES = {100: (2, 5, 10), 1_000: (10, 5, 20), 10_000: (20, 10, 50)}
 OVERHEAD_MS = {100: 50.0, 1_000: 50.0, 10_000: 150.0}
 TOKEN_SHARE = {100: 50.0, 1_000: 15.0, 10_000: 15.0}
+CONNECTIONS = 1.0
 TURNS = 12
 
 
@@ -85,8 +89,9 @@ def _request_chars(body: dict[str, Any]) -> int:
     )
 
 
-def _turns(size: int) -> tuple[list[float], list[float]]:
-    """Run TURNS turns on a spec of `size` requirements; overheads (ms) and token shares (%)."""
+def _turns(size: int) -> tuple[list[float], list[float], float]:
+    """Run TURNS turns on a spec of `size` requirements: overheads (ms), token shares (%) and
+    the connections opened per measured turn."""
     from charter.agents import ModelFactory, ModelSettings
     from charter.graphs.intent import IntentSession
     from tests.fakellm import FakeLLM
@@ -94,6 +99,7 @@ def _turns(size: int) -> tuple[list[float], list[float]]:
     files_n, sections_n, _ = SIZES[size]
     overhead: list[float] = []
     shares: list[float] = []
+    connections = 0
     with tempfile.TemporaryDirectory(prefix="charter-bench-") as tmp, FakeLLM() as llm:
         root = Path(tmp)
         _git(root, "init", "-q", "-b", "main")
@@ -120,7 +126,7 @@ def _turns(size: int) -> tuple[list[float], list[float]]:
                 f, s = turn % files_n, turn % sections_n
                 file, section = f"component-{f}.md", f"Area {s} of component {f}"
                 quote = f"retry case {turn} three times"
-                before = len(llm.chat_requests)
+                before, opened = len(llm.chat_requests), llm.connections
                 llm.tool_call("read_section", {"file": file, "section": section}, delay=LATENCY_S)
                 llm.tool_call(
                     "propose_change",
@@ -148,21 +154,22 @@ def _turns(size: int) -> tuple[list[float], list[float]]:
                 wall_ms = (time.perf_counter() - started) * 1000
                 if turn == 0:
                     continue  # warm-up: imports, first checkpoint tables, git caches
+                connections += llm.connections - opened
                 sent = [r.body for r in llm.chat_requests[before:]]
                 overhead.append(wall_ms - len(sent) * LATENCY_S * 1000)
                 turn_chars = sum(_request_chars(b) for b in sent)
                 outline = len(json.dumps(sent[0]["messages"][1]["content"]))
                 baseline = _request_chars(sent[0]) - outline + whole_spec
                 shares.append(100.0 * turn_chars / baseline)
-    return overhead, shares
+    return overhead, shares, connections / TURNS
 
 
 def run() -> list[Result]:
-    """Turn overhead p50 and mean token share at every size."""
+    """Turn overhead p50, mean token share and connections per turn at every size."""
     results: list[Result] = []
     with git_identity():
         for size in SIZES:
-            overhead, shares = _turns(size)
+            overhead, shares, connections = _turns(size)
             label = f"{size:,} requirements"
             results += [
                 Result(
@@ -179,6 +186,14 @@ def run() -> list[Result]:
                     "%",
                     TOKEN_SHARE[size],
                     series="scribe token share",
+                    size=label,
+                ),
+                Result(
+                    "scribe: model connections opened per turn",
+                    connections,
+                    "",
+                    CONNECTIONS,
+                    series="scribe connections per turn",
                     size=label,
                 ),
             ]
