@@ -91,7 +91,12 @@ def compact_schema(schema: Any) -> Any:
         return [compact_schema(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: compact_schema(value) for key, value in schema.items() if key != "title"}
+    # A `title` annotation is a string; a property named `title` would be a schema (a dict).
+    out = {
+        key: compact_schema(value)
+        for key, value in schema.items()
+        if not (key == "title" and isinstance(value, str))
+    }
     if out.get("default", ...) is None:
         del out["default"]
     options = out.get("anyOf")
