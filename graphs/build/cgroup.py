@@ -82,15 +82,16 @@ class PidsCgroup:
 
     def close(self) -> None:
         """Remove the (by now empty) cgroup."""
-        # The kernel may take a moment to reap a PID namespace's last processes.
-        for _ in range(500):
+        # The kernel may take a moment to reap a PID namespace's last processes: usually well
+        # under a millisecond, so poll finely (a build waits here once per command).
+        for _ in range(5000):
             try:
                 self.path.rmdir()
                 return
             except FileNotFoundError:
                 return
             except OSError:
-                time.sleep(0.002)
+                time.sleep(0.0002)
 
 
 def _parents() -> list[Path]:
