@@ -14,10 +14,12 @@ import contextlib
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# Joins the cgroup, then execs the command (see the script for why not a preexec hook).
+JOIN_SCRIPT = Path(__file__).with_name("cgroup_join.sh")
 
 
 class PidsCgroup:
@@ -74,30 +76,22 @@ class PidsCgroup:
             pass
         return False
 
-    def joiner(self) -> Callable[[], None]:
-        """A preexec hook: the child moves itself into the cgroup before it execs."""
-        fd = os.open(self.path / "cgroup.procs", os.O_WRONLY)
-        self._fd = fd
-
-        def join() -> None:
-            """Runs in the child between fork and exec; `0` names the writing process."""
-            os.write(fd, b"0")
-
-        return join
+    def wrap(self, argv: Sequence[str]) -> list[str]:
+        """`argv` run so that its process joins the cgroup before it execs the command."""
+        return ["/bin/sh", str(JOIN_SCRIPT), str(self.path / "cgroup.procs"), *argv]
 
     def close(self) -> None:
-        """Close the hook's descriptor and remove the (by now empty) cgroup."""
-        with contextlib.suppress(AttributeError, OSError):
-            os.close(self._fd)
-        # The kernel may take a moment to reap a PID namespace's last processes.
-        for _ in range(500):
+        """Remove the (by now empty) cgroup."""
+        # The kernel may take a moment to reap a PID namespace's last processes: usually well
+        # under a millisecond, so poll finely (a build waits here once per command).
+        for _ in range(5000):
             try:
                 self.path.rmdir()
                 return
             except FileNotFoundError:
                 return
             except OSError:
-                time.sleep(0.002)
+                time.sleep(0.0002)
 
 
 def _parents() -> list[Path]:

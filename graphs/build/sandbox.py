@@ -119,9 +119,9 @@ def run_jailed(
     limits = policy.limits
     # Outer bwrap and the jail's init come on top of the command's own processes.
     cgroup = PidsCgroup.create(limits.processes + 2)
-    hooks = [cgroup.joiner()] if cgroup is not None else []
-    if not jailed:
-        hooks.append(_unjailed_limits(limits))
+    if cgroup is not None:
+        argv = cgroup.wrap(argv)
+    hooks = [] if jailed else [_unjailed_limits(limits)]
     start = time.monotonic()
     try:
         with open(log_path, "wb") as log:

@@ -38,12 +38,16 @@ class WorkRepo:
         self.lock = threading.Lock()
         self._repo: Any = None
         self._index: Any = None
+        self._branch: Any = None  # the branch HEAD names (unborn until the first commit)
+        self._head: str | None = None  # its commit: this object is the repository's one writer
 
     def _open(self) -> Any:
         """The Repo object, creating the repository if needed (call with the lock held).
 
         The index is kept in memory between commits and written to disk on close; on open it
         is reset to HEAD, so a process killed before writing it leaves nothing stale behind.
+        The branch and its commit are read once and then kept here: every commit of the build
+        goes through this object, so re-reading refs for each one would only cost time.
         """
         import git
 
@@ -55,8 +59,18 @@ class WorkRepo:
                     self._repo.git.read_tree("HEAD")
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
-                self._repo = git.Repo.init(self.path, initial_branch="main", odbt=git.GitDB)
+                # An empty template: no sample hooks or description files (hooks never run
+                # here), a dozen fewer files to create per build.
+                self._repo = git.Repo.init(
+                    self.path,
+                    initial_branch="main",
+                    odbt=git.GitDB,
+                    template="",
+                    allow_unsafe_options=True,
+                )
             self._index = self._repo.index
+            self._branch = self._repo.head.reference
+            self._head = self._repo.head.commit.hexsha if self._repo.head.is_valid() else None
         return self._repo
 
     def close(self) -> None:
@@ -68,6 +82,8 @@ class WorkRepo:
                 self._repo.close()
                 self._repo = None
                 self._index = None
+                self._branch = None
+                self._head = None
 
     def init(self) -> None:
         """Make sure the repository exists."""
@@ -80,6 +96,7 @@ class WorkRepo:
         """Stage exactly `files` and commit them; return the new commit's SHA."""
         import git
         from git.objects.commit import Commit
+        from gitdb.util import hex_to_bin
 
         actor = git.Actor(AUTHOR_NAME, AUTHOR_EMAIL)
         lines = [subject, ""]
@@ -92,13 +109,15 @@ class WorkRepo:
             if files:
                 self._index.add(sorted(files), write=False)
             tree = self._index.write_tree()
-            parents = [repo.head.commit] if repo.head.is_valid() else []
+            parents = [Commit(repo, hex_to_bin(self._head))] if self._head else []
             # No hooks, no reflog: the builder's repository is its own bookkeeping.
             commit = Commit.create_from_tree(
                 repo, tree, message, parents, head=False, author=actor, committer=actor
             )
-            repo.head.reference.set_commit(commit)
-            return str(commit.hexsha)
+            # The branch file is replaced atomically (lock file, rename), as git does.
+            self._branch.set_reference(commit)
+            self._head = str(commit.hexsha)
+            return self._head
 
     def task_commits(self) -> dict[str, TaskCommit]:
         """The latest commit of each task, by task ID (empty for a new repository)."""
