@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 from charter.agents import ModelFactory, TokenCallback
 from charter.graphs.intent.check import CheckResult
 from charter.graphs.intent.commit import CommitSettings
-from charter.specs import spec_log
+from charter.specs import recent_commits, spec_log
 from charter.transcripts import Ledger, Record
 
 CHECK_REPAIRS = 1
@@ -145,7 +145,8 @@ def find_record(
 
 def committed_sha(root: Path, spec_dir: Path, pid: str) -> str | None:
     """The sha of a recent spec commit made for proposal `pid`, if there is one."""
-    for info in spec_log(root, spec_dir, limit=5):
+    recent = {c.sha: c for c in recent_commits(root, 5)}  # also one that changes no file
+    for info in [*recent.values(), *spec_log(root, spec_dir, limit=5)]:
         if ("Charter-Proposal", pid) in [tuple(t) for t in info.trailers]:
             return info.sha
     return None
