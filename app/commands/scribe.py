@@ -17,6 +17,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -93,21 +94,33 @@ def locked(ws: Workspace, purpose: str) -> Iterator[None]:
 
 def guard(fn: Callable[[], T]) -> T:
     """Run a session call, mapping refusals and failures to one line and an exit code."""
+    from charter.graphs.intent import MessageHeld
+
+    try:
+        return fn()
+    except MessageHeld as exc:  # the message is kept; the exit code is the refusal's
+        raise fail(str(exc), _exit_code(exc.cause) or 1) from None
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is None:
+            raise
+        raise fail(getattr(exc, "user_message", None) or str(exc), code) from None
+
+
+def _exit_code(exc: BaseException) -> int | None:
+    """The exit code of a refusal or failure (None: not one of ours, let it propagate)."""
     from charter.agents import ModelCallError, ModelConfigError
     from charter.graphs.intent import IntentError
     from charter.specs import HistoryError, IdRegisterError
     from charter.transcripts import LedgerError
 
-    try:
-        return fn()
-    except ModelConfigError as exc:
-        raise fail(exc.user_message, 2) from None
-    except ModelCallError as exc:
-        raise fail(exc.user_message, 4) from None
-    except (IntentError, HistoryError, IdRegisterError) as exc:
-        raise fail(str(exc), 1) from None
-    except (LedgerError, ValueError) as exc:
-        raise fail(str(exc), 2) from None
+    if isinstance(exc, ModelConfigError | LedgerError | ValueError):
+        return 2
+    if isinstance(exc, ModelCallError):
+        return 4
+    if isinstance(exc, IntentError | HistoryError | IdRegisterError):
+        return 1
+    return None
 
 
 def _print_outcome(outcome: TurnOutcome, streamed: bool, as_json: bool) -> None:
@@ -150,9 +163,12 @@ def _turn(
     run: Callable[[IntentSession, Callable[[str], None] | None], TurnOutcome],
     purpose: str,
     as_json: bool,
-    prepare: Callable[[IntentSession], None] | None = None,
+    keep: Callable[[Workspace, str], Path] | None = None,
 ) -> None:
-    """Run one scribe turn under the lock (after `prepare`, if any) and print its outcome."""
+    """Run one scribe turn under the lock and print its outcome. When the lock is busy, `keep`
+    (if any) saves the user's words first, where the next writer moves them into the ledger."""
+    from charter.app.lock import LockedError, WorkspaceLock
+
     ws = open_ws()
     streamed = False
 
@@ -162,14 +178,26 @@ def _turn(
         streamed = True
         out(text)
 
-    with locked(ws, purpose):
-        session = open_session(ws, need_model=True)
+    try:
+        lock = WorkspaceLock(ws.lock_path).acquire(purpose)
+    except LockedError as exc:
+        if keep is None:
+            raise fail(str(exc), 3) from None
+        reason = str(exc)
+        kept = guard(lambda: keep(ws, reason))
+        raise fail(
+            f"{reason}. Your message is kept in {kept} and goes into the ledger with the next "
+            "Charter command; charter say --again answers it then.",
+            3,
+        ) from None
+    try:
+        session = open_session(ws, need_model=False)  # the turn checks the model after keeping
         try:
-            if prepare is not None:
-                guard(lambda: prepare(session))
             outcome = guard(lambda: run(session, None if as_json else on_token))
         finally:
             session.close()
+    finally:
+        lock.release()
     _print_outcome(outcome, streamed, as_json)
 
 
@@ -177,8 +205,15 @@ def _turn(
 
 
 def say_command(
-    message: str = typer.Argument(..., help="What you want; `-` reads it from stdin verbatim."),
+    message: str | None = typer.Argument(
+        None, help="What you want; `-` reads it from stdin verbatim."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    again: bool = typer.Option(
+        False,
+        "--again",
+        help="Answer your last message that was kept but not answered (instead of MESSAGE).",
+    ),
     commit_hand_edits: bool = typer.Option(
         False,
         "--commit-hand-edits",
@@ -192,20 +227,40 @@ def say_command(
 ) -> None:
     """Tell the scribe something: prints a proposal (as a diff), a question or a reply.
 
-    A proposal still pending review is dropped (recorded as superseded). A LOCKED requirement
-    is changed only when your message names its ID (e.g. "change ING-3 to ..."). Uncommitted
-    edits of the spec are never sent along: commit them first or set them aside (a terminal
-    asks; otherwise the turn is refused with exit 1).
+    Your message is in the ledger before anything else happens. A proposal still pending review
+    is dropped (recorded as superseded). A LOCKED requirement is changed only when your message
+    names its ID (e.g. "change ING-3 to ..."). Uncommitted edits of the spec are never sent
+    along: commit them first or set them aside (a terminal asks; otherwise the turn is refused
+    with exit 1, your message kept; `charter say --again` answers it afterwards).
     """
     from charter.app.commands.handedits import settle_hand_edits
 
-    text = _read_text(message, "message")
-    _turn(
-        lambda s, cb: s.say(text, on_token=cb),
-        "charter say",
-        as_json,
-        lambda s: settle_hand_edits(s, commit_hand_edits, set_aside),
-    )
+    if commit_hand_edits and set_aside:
+        raise fail("--commit-hand-edits and --set-aside exclude each other", 2)
+    if again == (message is not None):
+        raise fail("give a MESSAGE, or --again to answer your last unanswered one", 2)
+    text = _read_text(message, "message") if message is not None else None
+
+    def run(session: IntentSession, on_token: Callable[[str], None] | None) -> TurnOutcome:
+        """The turn, settling hand edits once the message is kept."""
+
+        def prepare() -> None:
+            """Commit or set aside the spec's hand edits as asked."""
+            settle_hand_edits(session, commit_hand_edits, set_aside)
+
+        if text is None:
+            return session.say_again(on_token=on_token, prepare=prepare)
+        return session.say(text, on_token=on_token, prepare=prepare)
+
+    def keep(ws: Workspace, reason: str) -> Path:
+        """Spool the message while another process holds the lock."""
+        from charter.transcripts import spool
+
+        if text is None:
+            raise fail(reason, 3)
+        return spool(ws.state_dir, text, reason)
+
+    _turn(run, "charter say", as_json, keep)
 
 
 def answer_command(
@@ -215,7 +270,14 @@ def answer_command(
 ) -> None:
     """Answer a builder question: recorded verbatim, then the scribe proposes the spec change."""
     answer = _read_text(text, "answer")
-    _turn(lambda s, cb: s.answer(qid, answer, on_token=cb), "charter answer", as_json)
+
+    def keep(ws: Workspace, reason: str) -> Path:
+        """Spool the answer while another process holds the lock."""
+        from charter.transcripts import spool
+
+        return spool(ws.state_dir, answer, reason, kind="answer", question=qid)
+
+    _turn(lambda s, cb: s.answer(qid, answer, on_token=cb), "charter answer", as_json, keep)
 
 
 def _pending_or_exit(session: IntentSession, as_json: bool) -> PendingProposal:

@@ -29,7 +29,7 @@ from charter.graphs.intent.handedits import (
 )
 from charter.graphs.intent.state import TurnContext, committed_sha
 from charter.specs import journal_file, replay_journal
-from charter.transcripts import Ledger, Record
+from charter.transcripts import Ledger, Record, drain_spool, unanswered
 
 
 class SessionRunner:
@@ -140,6 +140,7 @@ class SessionRunner:
         with self._lock:
             note = replay_journal(self.root, self.commit_settings.journal)  # type: ignore[arg-type]
             session = self.session
+            drain_spool(self.ledger, self.state_dir, session)  # words typed while we were locked
             _, where = self._snapshot(session)
             if where == "landed":
                 self._run(None, session, self._context())
@@ -175,6 +176,25 @@ class SessionRunner:
         edits = self.hand_edits()
         if edits:
             raise HandEditsPending(edits)
+
+    # -- messages kept before a refusal -------------------------------------------------------
+
+    def held_message(self) -> Record | None:
+        """The user's newest message in the current session kept but not answered yet."""
+        with self._lock:
+            return unanswered(self.records())
+
+    def _keep(
+        self, session: str, text: str, question: str | None = None, build: str | None = None
+    ) -> Record:
+        """Write the user's message to the ledger (the first thing done with it), or reuse the
+        same message kept unanswered by a refusal just before."""
+        drain_spool(self.ledger, self.state_dir, session)
+        held = self.held_message()
+        kind = "answer" if question else "message"
+        if held is not None and (held.text, held.kind, held.question) == (text, kind, question):
+            return held
+        return self.ledger.append(session, "user", text, kind=kind, question=question, build=build)
 
     # -- sessions ----------------------------------------------------------------------------
 
