@@ -214,9 +214,15 @@ class IntentSession(SessionRunner):
             )
             self._run(None, session, self._context())
             superseded = view["id"]
+        self.payloads.prune(session)  # the previous turn is resolved: its payloads can go
         ctx = self._context(on_token)
         out = self._run(fresh_state(session, record.id, extra, trailers), session, ctx)
-        outcome = TurnOutcome.model_validate(out["outcome"])
+        raw = dict(out["outcome"])
+        raw["proposal"] = self.payloads.get(raw.get("proposal"))
+        if raw.get("text") is None and raw.get("reply_id"):  # a reply: its text is in the ledger
+            reply = self.ledger.get(raw["reply_id"])
+            raw["text"] = reply.text if reply is not None else None
+        outcome = TurnOutcome.model_validate(raw)
         outcome.superseded = superseded
         outcome.model_ms = ctx.model_ms
         outcome.total_ms = (time.perf_counter() - started) * 1000
@@ -298,8 +304,8 @@ class IntentSession(SessionRunner):
         plan_accept(
             self.spec_dir,
             view=view,
-            proposal=Proposal.model_validate(state["result"]["proposal"]),
-            check=CheckResult.model_validate(state["check"]),
+            proposal=Proposal.model_validate(self.payloads.get(state["result"])["proposal"]),
+            check=CheckResult.model_validate(self.payloads.get(state["check"])),
             trigger_text=locked_trigger(message) if message else "",
             edits={i: Edit(record=placeholder(i), text=t) for i, t in request.edits.items()},
             confirm=request.confirm,
@@ -312,8 +318,8 @@ class IntentSession(SessionRunner):
 
     def _accepted(self, out: dict[str, Any]) -> AcceptedProposal:
         """The commit and the proposal as committed, from the graph's final state."""
-        check = CheckResult.model_validate(out["check"])
-        view = ProposalView.model_validate(out["view"])
+        check = CheckResult.model_validate(self.payloads.get(out["check"]))
+        view = ProposalView.model_validate(self.payloads.get(out["view"]))
         committed = view.model_copy(
             update={
                 "items": check.items,

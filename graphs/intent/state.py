@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from charter.agents import ModelFactory, TokenCallback
 from charter.graphs.intent.check import CheckResult
 from charter.graphs.intent.commit import CommitSettings
 from charter.specs import recent_commits, spec_log
 from charter.transcripts import Ledger, Record
+
+if TYPE_CHECKING:
+    from charter.graphs.intent.payloads import Payloads
 
 CHECK_REPAIRS = 1
 """Rounds the scribe gets to fix a proposal that code refused."""
@@ -32,12 +35,15 @@ class TurnContext:
     factory: ModelFactory
     model_name: str
     commit: CommitSettings
+    payloads: Payloads
     on_token: TokenCallback | None = None
     model_ms: float = 0.0
 
 
 class TurnState(TypedDict, total=False):
-    """One turn's state; every value is JSON-able."""
+    """One turn's state; every value is JSON-able. `convo`, `result`, `check` and `view` (and
+    the outcome's `text` and `proposal`) hold payload references (`payloads.py`), so the
+    checkpoint of each step stays small."""
 
     session: str
     message_id: str
