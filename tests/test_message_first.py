@@ -160,3 +160,22 @@ def test_a_busy_lock_keeps_the_message_for_the_next_writer(
     assert not list((workspace / ".charter" / "held").glob("*.json"))
     proposals = [r for r in ledger_records(workspace) if r["kind"] == "proposal"]
     assert proposals[-1]["reply_to"] == moved[0]["id"]
+
+
+def test_unreadable_settings_keep_the_message_for_later(workspace: Path, llm: FakeLLM) -> None:
+    """A broken `charter.toml`: exit 2 naming the file, the words kept in the spool first; once
+    the file is fixed, `say --again` answers them from the ledger."""
+    configure(workspace)
+    seed(workspace)
+    settings = workspace / "charter.toml"
+    good = settings.read_text(encoding="utf-8")
+    settings.write_text(good + "\n[model\n", encoding="utf-8")
+    said = cli(workspace, "say", WORDS, env=llm.env())
+    assert said.code == 2, said.err
+    assert "charter.toml" in said.err and ".charter/held/" in said.err
+    assert "charter say --again" in said.err
+    settings.write_text(good, encoding="utf-8")
+    _script_add(llm)
+    again = cli(workspace, "say", "--again", env=llm.env())
+    assert again.code == 0, again.err
+    assert len(_user_records(workspace, WORDS)) == 1

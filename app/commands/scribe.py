@@ -163,13 +163,23 @@ def _turn(
     run: Callable[[IntentSession, Callable[[str], None] | None], TurnOutcome],
     purpose: str,
     as_json: bool,
-    keep: Callable[[Workspace, str], Path] | None = None,
+    keep: Callable[[Path, str], Path] | None = None,
 ) -> None:
-    """Run one scribe turn under the lock and print its outcome. When the lock is busy, `keep`
-    (if any) saves the user's words first, where the next writer moves them into the ledger."""
+    """Run one scribe turn under the lock and print its outcome. When the lock is busy or the
+    settings cannot be read, `keep(state_dir, reason)` (if any) saves the user's words first,
+    where the next writer moves them into the ledger."""
     from charter.app.lock import LockedError, WorkspaceLock
 
-    ws = open_ws()
+    def kept(state_dir: Path, reason: str) -> str:
+        """Keep the words; say where."""
+        assert keep is not None
+        where = guard(lambda: keep(state_dir, reason))
+        return (
+            f"Your message is kept in {where} and goes into the ledger with the next Charter "
+            "command; charter say --again answers it then."
+        )
+
+    ws = open_ws(keep=kept if keep is not None else None)
     streamed = False
 
     def on_token(text: str) -> None:
@@ -181,15 +191,8 @@ def _turn(
     try:
         lock = WorkspaceLock(ws.lock_path).acquire(purpose)
     except LockedError as exc:
-        if keep is None:
-            raise fail(str(exc), 3) from None
-        reason = str(exc)
-        kept = guard(lambda: keep(ws, reason))
-        raise fail(
-            f"{reason}. Your message is kept in {kept} and goes into the ledger with the next "
-            "Charter command; charter say --again answers it then.",
-            3,
-        ) from None
+        note = f" {kept(ws.state_dir, str(exc))}" if keep is not None else ""
+        raise fail(f"{exc}.{note}" if note else str(exc), 3) from None
     try:
         session = open_session(ws, need_model=False)  # the turn checks the model after keeping
         try:
@@ -252,15 +255,13 @@ def say_command(
             return session.say_again(on_token=on_token, prepare=prepare)
         return session.say(text, on_token=on_token, prepare=prepare)
 
-    def keep(ws: Workspace, reason: str) -> Path:
-        """Spool the message while another process holds the lock."""
+    def keep(state_dir: Path, reason: str) -> Path:
+        """Spool the message while it cannot go into the ledger."""
         from charter.transcripts import spool
 
-        if text is None:
-            raise fail(reason, 3)
-        return spool(ws.state_dir, text, reason)
+        return spool(state_dir, text or "", reason)
 
-    _turn(run, "charter say", as_json, keep)
+    _turn(run, "charter say", as_json, keep if text is not None else None)  # --again: kept
 
 
 def answer_command(
@@ -271,11 +272,11 @@ def answer_command(
     """Answer a builder question: recorded verbatim, then the scribe proposes the spec change."""
     answer = _read_text(text, "answer")
 
-    def keep(ws: Workspace, reason: str) -> Path:
-        """Spool the answer while another process holds the lock."""
+    def keep(state_dir: Path, reason: str) -> Path:
+        """Spool the answer while it cannot go into the ledger."""
         from charter.transcripts import spool
 
-        return spool(ws.state_dir, answer, reason, kind="answer", question=qid)
+        return spool(state_dir, answer, reason, kind="answer", question=qid)
 
     _turn(lambda s, cb: s.answer(qid, answer, on_token=cb), "charter answer", as_json, keep)
 
