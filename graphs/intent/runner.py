@@ -194,7 +194,7 @@ class SessionRunner:
         """Write the user's message to the ledger (the first thing done with it), or reuse the
         same message kept unanswered by a refusal just before."""
         drain_spool(self.ledger, self.state_dir, session)
-        held = self.held_message()
+        held = unanswered(self.ledger.recent(session))  # a retype comes soon after its refusal
         kind = "answer" if question else "message"
         if held is not None and (held.text, held.kind, held.question) == (text, kind, question):
             return held
