@@ -218,3 +218,32 @@ def test_plain_git_commit_after_a_killed_accept_reverts_nothing(
     _spec_synced(workspace)
     _next_proposal_gets_a_fresh_id(workspace, llm, "ING-4")
     assert "**ING-3**" in git(workspace, "show", f"HEAD:{SPEC}"), "ING-3 is not lost"
+
+
+@pytest.mark.parametrize("step", ["objects", "index"])
+def test_own_commit_of_another_spec_edit_after_a_kill_keeps_both(
+    workspace: Path, llm: FakeLLM, step: str
+) -> None:
+    """`accept` killed at `step`, then the user edits another line of the same spec file and
+    runs `git commit -am`: the next command commits the accepted change on top, merged with the
+    user's edit; both are in HEAD, the words in one commit, and nothing is left unsynced."""
+    base = _start(workspace)
+    llm.tool_call("propose_change", proposal("more", add("The service MUST do more.", "do more")))
+    assert cli(workspace, "say", "please do more", env=llm.env()).code == 0
+    _kill(workspace, step, "accept")
+    spec = workspace / SPEC
+    text = spec.read_text(encoding="utf-8")
+    mine = "Devices send batches of events; the service reports daily totals, in UTC."
+    spec.write_text(text.replace(mine.split(",")[0] + ".", mine), encoding="utf-8")
+    git(workspace, "commit", "-q", "-am", "my own edit of the intro")
+
+    pending = cli(workspace, "pending")
+    assert pending.code == 1, pending.out
+    assert "on top of your own commit" in pending.err
+    committed = git(workspace, "show", f"HEAD:{SPEC}")
+    assert mine in committed and "**ING-3** The service MUST do more." in committed
+    messages = _since(workspace, base)
+    assert len(messages) == 2 and messages[0].startswith("my own edit of the intro")
+    assert "Charter-Proposal: p-0001" in messages[1] and "> please do more" in messages[1]
+    _spec_synced(workspace)
+    _next_proposal_gets_a_fresh_id(workspace, llm, "ING-4")
