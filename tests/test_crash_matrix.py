@@ -165,6 +165,8 @@ def test_say_committing_hand_edits_killed_at_each_step(
     said = cli(workspace, "say", "log rejects", "--commit-hand-edits", env=llm.env())
     assert said.code == 0, said.err
     assert "+ ING-10" in said.out, "ING-9 (the hand edit's) is never reused"
+    said_records = [r for r in ledger_records(workspace) if r.get("text") == "log rejects"]
+    assert len(said_records) == 1, "the message kept before the kill is answered, not doubled"
     messages = _since(workspace, base)
     assert len(messages) == 1 and "Charter-Hand-Edit: yes" in messages[0], "one hand-edit commit"
     assert "**ING-9**" in git(workspace, "show", f"HEAD:{SPEC}")

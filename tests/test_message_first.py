@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_charter
+from tests.conftest import run_charter
 from tests.fakellm import FakeLLM
 from tests.scribe_support import (
     TELEMETRY,
@@ -26,6 +25,7 @@ from tests.scribe_support import (
     proposal,
     seed,
 )
+from tests.test_lock import contender
 
 SPEC = "specs/telemetry.md"
 HAND = "- **ING-9** The service MUST log every rejected batch.\n  > inferred: my own note\n"
@@ -121,13 +121,7 @@ def test_no_model_configured_keeps_the_message(workspace: Path, llm: FakeLLM) ->
 @pytest.fixture
 def holder(workspace: Path) -> Iterator[subprocess.Popen[str]]:
     """Another process holding the workspace lock."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.lockholder", str(workspace), "charter accept"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proc = contender(workspace, "charter accept")
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "won"
     yield proc
@@ -179,3 +173,22 @@ def test_unreadable_settings_keep_the_message_for_later(workspace: Path, llm: Fa
     again = cli(workspace, "say", "--again", env=llm.env())
     assert again.code == 0, again.err
     assert len(_user_records(workspace, WORDS)) == 1
+
+
+def test_after_a_model_error_say_again_retries_the_same_message(
+    workspace: Path, llm: FakeLLM
+) -> None:
+    """A 500 from the endpoint: exit 4 with the message kept; `say --again` asks the scribe
+    again about that same record."""
+    configure(workspace)
+    seed(workspace)
+    llm.fault("500")
+    said = cli(workspace, "say", WORDS, env=llm.env())
+    assert said.code == 4, said.err
+    _script_add(llm)
+    again = cli(workspace, "say", "--again", env=llm.env())
+    assert again.code == 0, again.err
+    kept = _user_records(workspace, WORDS)
+    assert len(kept) == 1
+    proposals = [r for r in ledger_records(workspace) if r["kind"] == "proposal"]
+    assert proposals[-1]["reply_to"] == kept[0]["id"]

@@ -9,7 +9,8 @@ configured, the workspace locked by another process), the message is still kept 
   safely), it goes to a spool under the private state dir (`held/<name>.json`, fsynced), and the
   next writer moves it into the ledger the same way (`drain_spool`).
 
-`unanswered` finds the newest such message, so the next turn can answer it without a retype.
+`unanswered` finds the newest such message (or one whose turn failed or was killed before the
+scribe answered), so the next turn can answer it without a retype.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ HELD = "held"
 SPOOL_DIR = "held"
 """The spool's folder name under the private state dir."""
 _ANSWERABLE = ("message", "answer")
+_NOT_ANSWERS = (HELD, "error")  # event kinds that reply to a message without answering it
 
 
 class SpooledMessage(BaseModel):
@@ -56,15 +58,18 @@ def hold(ledger: Ledger, session: str, message: Record, reason: str) -> Record:
 
 
 def unanswered(records: list[Record]) -> Record | None:
-    """The newest user message that a `held` event kept and nothing has answered since."""
-    answered = {r.reply_to for r in records if r.reply_to and r.kind != HELD}
-    by_id = {r.id: r for r in records}
+    """The newest user message nothing has answered: one a `held` event kept, or one at the end
+    of the session with only `held` or `error` events after it (the turn failed, or the process
+    was killed, before the scribe answered)."""
+    answered = {r.reply_to for r in records if r.reply_to and r.kind not in _NOT_ANSWERS}
+    held = {r.reply_to for r in records if r.kind == HELD}
+    tail = True  # nothing but held or error events after this point
     for record in reversed(records):
-        if record.kind != HELD or record.reply_to in answered:
-            continue
-        message = by_id.get(record.reply_to or "")
-        if message is not None and message.role == "user" and message.kind in _ANSWERABLE:
-            return message
+        waiting = record.role == "user" and record.kind in _ANSWERABLE
+        if waiting and record.id not in answered and (tail or record.id in held):
+            return record
+        if record.kind not in _NOT_ANSWERS:
+            tail = False
     return None
 
 

@@ -175,11 +175,9 @@ class Ledger:
         what was just said."""
         check_session_id(session)
         path = session_path(self.transcripts_dir, session)
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return []
-        start = max(0, size - max_bytes)
+        if not path.is_file():
+            return []  # none yet (or not a file: the append that follows says so)
+        start = max(0, path.stat().st_size - max_bytes)
         # Reading from the middle of a line leaves a torn first line: a problem, skipped here.
         return read_session(path, offset=start).records
 

@@ -22,7 +22,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
 
 from charter.graphs.intent.state import IntentError
 
@@ -46,7 +47,7 @@ class Payloads:
         """Open (and create, if needed) the payload table next to the checkpoints."""
         conn = sqlite3.connect(str(db_path), check_same_thread=False)
         conn.execute("PRAGMA synchronous=NORMAL")  # as the checkpoints: WAL survives a kill
-        self._db = sqlite_utils.Database(conn)
+        self._db = Database(conn)
         self._lock = threading.Lock()
         table = self._db.table(TABLE)
         if not table.exists():
@@ -72,7 +73,7 @@ class Payloads:
         try:
             with self._lock:
                 row = self._db.table(TABLE).get(value[REF_KEY])
-        except sqlite_utils.db.NotFoundError:
+        except NotFoundError:
             raise PayloadMissing(
                 "the pending turn's stored data is missing from checkpoints.db; "
                 "reject it and send your message again"

@@ -177,11 +177,12 @@ def replay_journal(repo_root: Path, journal: Path) -> str | None:
             synced = commit
         else:
             assert head is not None
-            commit, conflicts = commit_again(repo, entry, head)
+            commit, conflicts = commit_again(repo, entry, head, journal)
             synced = commit
         targets = {p: _blob(repo, synced, p) for p in entry.paths}
+        ours = {p: digest(base64.b64decode(text)) for p, text in entry.written.items()}
         known = {
-            p: {entry.base.get(p), digest(_blob(repo, entry.commit, p))}
+            p: {entry.base.get(p), ours.get(p), digest(_blob(repo, entry.commit, p))}
             | ({digest(_blob(repo, head, p))} if head else set())
             for p in entry.paths
         }
@@ -198,10 +199,13 @@ def replay_journal(repo_root: Path, journal: Path) -> str | None:
     return note
 
 
-def commit_again(repo: GitRepo, entry: JournalEntry, head: str) -> tuple[str, list[str]]:
+def commit_again(
+    repo: GitRepo, entry: JournalEntry, head: str, journal: Path
+) -> tuple[str, list[str]]:
     """Commit the journal's change again on top of `head` (HEAD moved since it was made): each
     path merged three ways (the commit's parent, `head`, the commit), with the same message.
-    Returns the new commit and the paths kept as `head` has them because they conflict.
+    Returns the new commit and the paths kept as `head` has them because they conflict. The
+    journal names the new commit before the branch moves, so a replay killed here finishes it.
 
     When `head` already holds the whole change (the user committed it as staged), the new
     commit changes no file: it is the one commit carrying the user's words for it."""
@@ -230,6 +234,7 @@ def commit_again(repo: GitRepo, entry: JournalEntry, head: str) -> tuple[str, li
             repo.run("update-index", "--cacheinfo", f"{mode},{blob},{path}", env=env)
         tree = repo.text("write-tree", env=env)
     commit = repo.text("commit-tree", tree, "-p", head, env=repo.identity(), data=message)
+    write_entry(journal, entry.model_copy(update={"commit": commit, "old_head": head}))
     repo.run("update-ref", "-m", _REFLOG, "HEAD", commit, head)
     return commit, conflicts
 
