@@ -10,11 +10,7 @@ lock. `--json` prints one JSON document with sorted keys. User text goes to stdo
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,13 +25,6 @@ if TYPE_CHECKING:
     from charter.graphs.intent import IntentSession, PendingProposal, TurnOutcome
 
 T = TypeVar("T")
-
-
-EDIT_HEADER = (
-    "# Edit the requirement texts below, then save and quit; the edited text is recorded\n"
-    "# verbatim as yours and becomes explicit. Keep each text on one line with one RFC 2119\n"
-    "# keyword (MUST, MUST NOT, SHOULD, SHOULD NOT, MAY). Unchanged texts stay as proposed.\n\n"
-)
 
 
 def register(cli: typer.Typer) -> None:
@@ -308,39 +297,6 @@ def pending_command(
         out(render_proposal(pending))
 
 
-def _edit_items(ws: Workspace, pending: PendingProposal) -> dict[int, str]:
-    """Open $VISUAL/$EDITOR on the proposal's requirement texts; return the texts as saved."""
-    import tomli_w
-
-    from charter.specs import EDITABLE_OPS
-
-    items = [
-        {"index": i.index, "id": i.req_id or "", "op": i.op, "text": i.text or ""}
-        for i in pending.items
-        if i.op in EDITABLE_OPS
-    ]
-    if not items:
-        raise fail(f"{pending.id} has no requirement texts to edit", 2)
-    path = ws.state_dir / f"edit-{pending.id}.toml"
-    path.write_text(EDIT_HEADER + tomli_w.dumps({"item": items}), encoding="utf-8")
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        done = subprocess.run([*shlex.split(editor), str(path)], check=False)
-    except OSError as exc:
-        raise fail(f"cannot run the editor {editor!r}: {exc.strerror}; set EDITOR", 2) from None
-    if done.returncode != 0:
-        raise fail(f"the editor exited with status {done.returncode}; nothing was accepted", 1)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        edited = {int(x["index"]): str(x["text"]) for x in data.get("item", [])}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise fail(
-            f"{path}: cannot read the edited items ({exc}); nothing was accepted", 2
-        ) from None
-    path.unlink(missing_ok=True)
-    return edited
-
-
 def _item_numbers(value: str) -> list[int]:
     """`2,3` → [2, 3]; anything else exits 2."""
     try:
@@ -367,6 +323,8 @@ def accept_command(
     as_json: bool = typer.Option(False, "--json", help="Print the commit as JSON."),
 ) -> None:
     """Accept the pending proposal: ONE commit with the spec change and your words."""
+    from charter.app.commands.review_edit import edit_items
+
     numbers = _item_numbers(confirm) if confirm is not None else []
     if note is not None and not numbers:
         raise fail("--note goes with --confirm", 2)
@@ -375,7 +333,7 @@ def accept_command(
         session = open_session(ws, need_model=False)
         try:
             pending = _pending_or_exit(session, as_json)
-            edits = _edit_items(ws, pending) if edit else {}
+            edits = edit_items(ws, pending) if edit else {}
             accepted = guard(
                 lambda: session.accept_reviewed(edits=edits, confirm=numbers, note=note)
             )
