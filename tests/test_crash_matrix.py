@@ -165,6 +165,8 @@ def test_say_committing_hand_edits_killed_at_each_step(
     said = cli(workspace, "say", "log rejects", "--commit-hand-edits", env=llm.env())
     assert said.code == 0, said.err
     assert "+ ING-10" in said.out, "ING-9 (the hand edit's) is never reused"
+    said_records = [r for r in ledger_records(workspace) if r.get("text") == "log rejects"]
+    assert len(said_records) == 1, "the message kept before the kill is answered, not doubled"
     messages = _since(workspace, base)
     assert len(messages) == 1 and "Charter-Hand-Edit: yes" in messages[0], "one hand-edit commit"
     assert "**ING-9**" in git(workspace, "show", f"HEAD:{SPEC}")
@@ -175,3 +177,75 @@ def test_say_committing_hand_edits_killed_at_each_step(
     assert "**ING-9**" in spec and "**ING-10**" in spec
     _spec_synced(workspace)
     assert _snapshot(workspace) == mine
+
+
+@pytest.mark.parametrize("all_files", [False, True], ids=["git-commit", "git-commit-am"])
+@pytest.mark.parametrize("step", JOURNAL_STEPS)
+def test_plain_git_commit_after_a_killed_accept_reverts_nothing(
+    workspace: Path, llm: FakeLLM, step: str, all_files: bool
+) -> None:
+    """`accept` killed at `step`, then the user's own `git commit` (or `git commit -am`) before
+    any Charter command: the accepted requirement is never reverted, committed once with the
+    user's words, and the next proposal gets a fresh ID."""
+    base = _start(workspace)
+    llm.tool_call(
+        "propose_change",
+        proposal("more", add("The service MUST do more.", "do more")),
+    )
+    assert cli(workspace, "say", "please do more", env=llm.env()).code == 0
+    _user_work(workspace)
+    _kill(workspace, step, "accept")
+
+    git(workspace, "commit", "-q", *(["-a"] if all_files else []), "-m", "my own commit")
+    spec_after_mine = git(workspace, "show", f"HEAD:{SPEC}")
+    pending = cli(workspace, "pending")  # the first Charter command after the user's commit
+    _spec_synced(workspace)
+    if pending.code == 0:  # not committed: still there to accept, nothing was reverted
+        assert "p-0001" in pending.out
+        assert "**ING-3**" not in spec_after_mine or "**ING-3**" in git(
+            workspace, "show", f"HEAD:{SPEC}"
+        )
+        accepted = cli(workspace, "accept")
+        assert accepted.code == 0, accepted.err
+    else:
+        assert cli(workspace, "accept").code == 1, "a landed accept is not pending any more"
+    spec = git(workspace, "show", f"HEAD:{SPEC}")
+    assert "**ING-3** The service MUST do more." in spec, "the accepted change was reverted"
+    messages = _since(workspace, base)
+    ours = [m for m in messages if "Charter-Proposal: p-0001" in m]
+    assert len(ours) == 1, messages
+    assert "> please do more" in ours[0], "the commit carries the user's words"
+    accepts = [r for r in ledger_records(workspace) if r.get("kind") == "accept"]
+    assert len(accepts) == 1
+    _spec_synced(workspace)
+    _next_proposal_gets_a_fresh_id(workspace, llm, "ING-4")
+    assert "**ING-3**" in git(workspace, "show", f"HEAD:{SPEC}"), "ING-3 is not lost"
+
+
+@pytest.mark.parametrize("step", ["objects", "index"])
+def test_own_commit_of_another_spec_edit_after_a_kill_keeps_both(
+    workspace: Path, llm: FakeLLM, step: str
+) -> None:
+    """`accept` killed at `step`, then the user edits another line of the same spec file and
+    runs `git commit -am`: the next command commits the accepted change on top, merged with the
+    user's edit; both are in HEAD, the words in one commit, and nothing is left unsynced."""
+    base = _start(workspace)
+    llm.tool_call("propose_change", proposal("more", add("The service MUST do more.", "do more")))
+    assert cli(workspace, "say", "please do more", env=llm.env()).code == 0
+    _kill(workspace, step, "accept")
+    spec = workspace / SPEC
+    text = spec.read_text(encoding="utf-8")
+    mine = "Devices send batches of events; the service reports daily totals, in UTC."
+    spec.write_text(text.replace(mine.split(",")[0] + ".", mine), encoding="utf-8")
+    git(workspace, "commit", "-q", "-am", "my own edit of the intro")
+
+    pending = cli(workspace, "pending")
+    assert pending.code == 1, pending.out
+    assert "on top of your own commit" in pending.err
+    committed = git(workspace, "show", f"HEAD:{SPEC}")
+    assert mine in committed and "**ING-3** The service MUST do more." in committed
+    messages = _since(workspace, base)
+    assert len(messages) == 2 and messages[0].startswith("my own edit of the intro")
+    assert "Charter-Proposal: p-0001" in messages[1] and "> please do more" in messages[1]
+    _spec_synced(workspace)
+    _next_proposal_gets_a_fresh_id(workspace, llm, "ING-4")

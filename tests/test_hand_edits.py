@@ -40,7 +40,8 @@ def _script_add(llm: FakeLLM) -> None:
 
 
 def test_say_refuses_over_hand_edits_and_names_the_ways_on(workspace: Path, llm: FakeLLM) -> None:
-    """Without a choice (no terminal), the turn is refused: exit 1, nothing sent or kept."""
+    """Without a choice (no terminal), the turn is refused: exit 1, nothing sent or committed;
+    the message itself is kept in the ledger, not answered yet (test_message_first.py)."""
     configure(workspace)
     base = seed(workspace)
     text = _hand_edit(workspace)
@@ -50,7 +51,10 @@ def test_say_refuses_over_hand_edits_and_names_the_ways_on(workspace: Path, llm:
     assert "uncommitted hand edits (specs/telemetry.md" in said.err
     assert "--commit-hand-edits" in said.err and "--set-aside" in said.err
     assert llm.chat_requests == [], "nothing was sent to the model"
-    assert ledger_records(workspace) == []
+    assert [(r["role"], r["kind"]) for r in ledger_records(workspace)] == [
+        ("user", "message"),
+        ("event", "held"),
+    ]
     assert head(workspace) == base
     assert (workspace / SPEC).read_text(encoding="utf-8") == text
 

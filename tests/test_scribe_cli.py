@@ -216,11 +216,16 @@ def test_stdin_message_and_reply(workspace: Path, llm: FakeLLM) -> None:
 
 
 def test_missing_model_config_says_what_to_set(workspace: Path) -> None:
-    """No model configured: one sentence naming the setting, nothing recorded."""
+    """No model configured: one sentence naming the setting; the message is kept in the ledger
+    first, not answered yet (tests/test_message_first.py answers it later)."""
     said = cli(workspace, "say", "hello")
     assert said.code == 2
     assert "CHARTER_MODEL" in said.err and "Traceback" not in said.err
-    assert ledger_records(workspace) == []
+    records = ledger_records(workspace)
+    assert [(r["role"], r["kind"], r["text"]) for r in records][:1] == [
+        ("user", "message", "hello")
+    ]
+    assert [r["kind"] for r in records] == ["message", "held"]
 
 
 def test_locked_workspace_exits_3(workspace: Path, llm: FakeLLM) -> None:

@@ -223,7 +223,8 @@ async def test_pending_proposal_reappears_after_restart(ws: Path, llm: FakeLLM) 
 
 async def test_without_a_model_setup_screen_then_browsing_works(ws: Path) -> None:
     """No model: the setup screen says what to set; browsing spec, history and chat still works,
-    and a typed message is refused with a notification but stays in the input."""
+    and a typed message is refused with a notification: it is saved in the ledger first (not
+    answered yet) and stays in the input."""
     notes = Notes()
     async with running(ws, {}, notes) as (app, pilot):
         assert isinstance(app.screen, SetupScreen)
@@ -242,14 +243,18 @@ async def test_without_a_model_setup_screen_then_browsing_works(ws: Path) -> Non
         await type_text(pilot, "hello")
         await pilot.press("enter")
         await pilot.pause()
+        await wait_for(pilot, lambda: "saved in the ledger as m-" in notes.text())
         assert main.chat_input.text == "hello"
         assert "No model is configured" in notes.text()
+        kept = [r for r in ledger_records(ws) if r["role"] == "user" and r["text"] == "hello"]
+        assert len(kept) == 1 and ledger_records(ws)[-1]["kind"] == "held"
         assert main_of(app).query_one(StatusBar).info.model == "not configured"
 
 
 async def test_another_process_holding_the_lock_makes_it_read_only(ws: Path, llm: FakeLLM) -> None:
     """A second writer holds the lock: the status bar says read-only and names it; sending and
-    building are refused with a notification; nothing reaches the ledger."""
+    building are refused with a notification; the typed message is kept in the spool (no
+    ledger write without the lock) and answered once the lock is free."""
     holder = subprocess.Popen(
         [sys.executable, "-m", "tests.lockholder", str(ws), "charter say"],
         stdin=subprocess.PIPE,
@@ -267,7 +272,7 @@ async def test_another_process_holding_the_lock_makes_it_read_only(ws: Path, llm
             app.main.chat_input.focus()
             await type_text(pilot, "add a rate limit")
             await pilot.press("enter")
-            await pilot.pause()
+            await wait_for(pilot, lambda: ".charter/held/" in notes.text())
             assert app.main.chat_input.text == "add a rate limit"
             app.main.action_build("head")
             await pilot.pause()
@@ -277,6 +282,10 @@ async def test_another_process_holding_the_lock_makes_it_read_only(ws: Path, llm
     finally:
         holder.stdin.close()  # type: ignore[union-attr]
         holder.wait(10)
+    llm.reply("Noted: a rate limit.")
+    again = run_charter("say", "--again", cwd=ws, env=llm.env())
+    assert again.code == 0, again.err
+    assert [r["text"] for r in ledger_records(ws)].count("add a rate limit") == 1
 
 
 async def test_endpoint_error_is_a_notification_and_the_message_is_kept(

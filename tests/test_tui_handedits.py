@@ -1,6 +1,7 @@
 """Hand edits before a turn, through Pilot: the spec has uncommitted edits when the user sends a
 message; a dialog offers to commit them as their own change, set them aside, or cancel (Enter
-picks, Escape cancels); the message is sent after the choice, or kept in the input on cancel.
+picks, Escape cancels); the message is in the ledger first, sent after the choice, or kept
+unanswered (and back in the input) on cancel.
 """
 
 from __future__ import annotations
@@ -89,10 +90,13 @@ async def test_set_aside_hand_edits_then_the_turn_runs(ws: Path, llm: FakeLLM) -
     assert users(ws)[-1] == MESSAGE
 
 
-async def test_escape_sends_nothing_and_keeps_the_message(ws: Path, llm: FakeLLM) -> None:
-    """Escape: nothing committed, nothing set aside, nothing sent; the message is back in the
-    input, and the hand edit is untouched."""
-    records = None
+async def test_escape_keeps_the_message_and_sending_it_again_answers_it(
+    ws: Path, llm: FakeLLM
+) -> None:
+    """Escape: nothing committed, set aside or sent to the model, but the message is already in
+    the ledger (held, not answered) and back in the input; sending it again after committing
+    the hand edit answers that same record."""
+    llm.reply("They show daily totals per device and per day.")
     async with running(ws, llm.env()) as (app, pilot):
         records = len(ledger_records(ws))
         await send_into_dialog(pilot, app)
@@ -100,6 +104,18 @@ async def test_escape_sends_nothing_and_keeps_the_message(ws: Path, llm: FakeLLM
         await settle(pilot, app)
         assert app.screen is main_of(app)
         assert main_of(app).chat_input.text == MESSAGE
-    assert len(ledger_records(ws)) == records
-    assert not llm.chat_requests
-    assert (ws / "specs" / "telemetry.md").read_text(encoding="utf-8") == HAND
+        kept = ledger_records(ws)[records:]
+        assert [(r["role"], r["kind"], r["text"][:24]) for r in kept] == [
+            ("user", "message", MESSAGE[:24]),
+            ("event", "held", "not answered yet: the sp"),
+        ]
+        assert not llm.chat_requests
+        assert (ws / "specs" / "telemetry.md").read_text(encoding="utf-8") == HAND
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HandEditsChoice))
+        await pilot.press("enter")
+        await settle(pilot, app)
+    assert users(ws).count(MESSAGE) == 1, "answered, not written twice"
+    assert ledger_records(ws)[-1]["reply_to"] == kept[0]["id"]
+    assert "Charter-Hand-Edit" in git(ws, "log", "-1", "--format=%B")

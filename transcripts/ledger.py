@@ -170,6 +170,17 @@ class Ledger:
         """The records of one session, in the order they were written."""
         return self.read(session).records
 
+    def recent(self, session: str, max_bytes: int = 256 * 1024) -> list[Record]:
+        """The session's records that begin within its file's last `max_bytes`: a cheap look at
+        what was just said."""
+        check_session_id(session)
+        path = session_path(self.transcripts_dir, session)
+        if not path.is_file():
+            return []  # none yet (or not a file: the append that follows says so)
+        start = max(0, path.stat().st_size - max_bytes)
+        # Reading from the middle of a line leaves a torn first line: a problem, skipped here.
+        return read_session(path, offset=start).records
+
     def get(self, msg_id: str) -> Record | None:
         """The record with this ID, from the index when there is one, else from the files."""
         if not isinstance(msg_id, str) or MESSAGE_ID_RE.match(msg_id) is None:

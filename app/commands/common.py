@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from charter.app.workspace import Workspace
 
 
@@ -61,18 +64,31 @@ def dump(doc: Any) -> None:
     out(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def open_ws(*, check_index: bool = True) -> Workspace:
+def open_ws(
+    *, check_index: bool = True, keep: Callable[[Path, str], str] | None = None
+) -> Workspace:
     """The workspace around the current directory, or exit 2 with the reason.
 
     A damaged `state.db` is reported (the JSONL files are the truth, so work goes on) with the
-    command that rebuilds it.
+    command that rebuilds it. When `charter.toml` cannot be read, `keep(state_dir, reason)` (if
+    given) saves the user's words first and returns a sentence saying where.
     """
     from charter.app.config import ConfigError
-    from charter.app.workspace import WorkspaceError, index_damage, open_workspace
+    from charter.app.workspace import (
+        STATE_DIR,
+        WorkspaceError,
+        find_root,
+        index_damage,
+        open_workspace,
+    )
 
     try:
         ws = open_workspace()
-    except (WorkspaceError, ConfigError) as exc:
+    except ConfigError as exc:
+        root = find_root()
+        kept = f" {keep(root / STATE_DIR, str(exc))}" if keep and root else ""
+        raise fail(f"{exc}{kept}", 2) from None
+    except WorkspaceError as exc:
         raise fail(str(exc), 2) from None
     damage = index_damage(ws) if check_index else None
     if damage is not None:

@@ -10,13 +10,10 @@ lock. `--json` prints one JSON document with sorted keys. User text goes to stdo
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import sys
-import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -28,13 +25,6 @@ if TYPE_CHECKING:
     from charter.graphs.intent import IntentSession, PendingProposal, TurnOutcome
 
 T = TypeVar("T")
-
-
-EDIT_HEADER = (
-    "# Edit the requirement texts below, then save and quit; the edited text is recorded\n"
-    "# verbatim as yours and becomes explicit. Keep each text on one line with one RFC 2119\n"
-    "# keyword (MUST, MUST NOT, SHOULD, SHOULD NOT, MAY). Unchanged texts stay as proposed.\n\n"
-)
 
 
 def register(cli: typer.Typer) -> None:
@@ -93,21 +83,33 @@ def locked(ws: Workspace, purpose: str) -> Iterator[None]:
 
 def guard(fn: Callable[[], T]) -> T:
     """Run a session call, mapping refusals and failures to one line and an exit code."""
+    from charter.graphs.intent import MessageHeld
+
+    try:
+        return fn()
+    except MessageHeld as exc:  # the message is kept; the exit code is the refusal's
+        raise fail(str(exc), _exit_code(exc.cause) or 1) from None
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is None:
+            raise
+        raise fail(getattr(exc, "user_message", None) or str(exc), code) from None
+
+
+def _exit_code(exc: BaseException) -> int | None:
+    """The exit code of a refusal or failure (None: not one of ours, let it propagate)."""
     from charter.agents import ModelCallError, ModelConfigError
     from charter.graphs.intent import IntentError
     from charter.specs import HistoryError, IdRegisterError
     from charter.transcripts import LedgerError
 
-    try:
-        return fn()
-    except ModelConfigError as exc:
-        raise fail(exc.user_message, 2) from None
-    except ModelCallError as exc:
-        raise fail(exc.user_message, 4) from None
-    except (IntentError, HistoryError, IdRegisterError) as exc:
-        raise fail(str(exc), 1) from None
-    except (LedgerError, ValueError) as exc:
-        raise fail(str(exc), 2) from None
+    if isinstance(exc, ModelConfigError | LedgerError | ValueError):
+        return 2
+    if isinstance(exc, ModelCallError):
+        return 4
+    if isinstance(exc, IntentError | HistoryError | IdRegisterError):
+        return 1
+    return None
 
 
 def _print_outcome(outcome: TurnOutcome, streamed: bool, as_json: bool) -> None:
@@ -150,10 +152,23 @@ def _turn(
     run: Callable[[IntentSession, Callable[[str], None] | None], TurnOutcome],
     purpose: str,
     as_json: bool,
-    prepare: Callable[[IntentSession], None] | None = None,
+    keep: Callable[[Path, str], Path] | None = None,
 ) -> None:
-    """Run one scribe turn under the lock (after `prepare`, if any) and print its outcome."""
-    ws = open_ws()
+    """Run one scribe turn under the lock and print its outcome. When the lock is busy or the
+    settings cannot be read, `keep(state_dir, reason)` (if any) saves the user's words first,
+    where the next writer moves them into the ledger."""
+    from charter.app.lock import LockedError, WorkspaceLock
+
+    def kept(state_dir: Path, reason: str) -> str:
+        """Keep the words; say where."""
+        assert keep is not None
+        where = guard(lambda: keep(state_dir, reason))
+        return (
+            f"Your message is kept in {where} and goes into the ledger with the next Charter "
+            "command; charter say --again answers it then."
+        )
+
+    ws = open_ws(keep=kept if keep is not None else None)
     streamed = False
 
     def on_token(text: str) -> None:
@@ -162,14 +177,19 @@ def _turn(
         streamed = True
         out(text)
 
-    with locked(ws, purpose):
-        session = open_session(ws, need_model=True)
+    try:
+        lock = WorkspaceLock(ws.lock_path).acquire(purpose)
+    except LockedError as exc:
+        note = f" {kept(ws.state_dir, str(exc))}" if keep is not None else ""
+        raise fail(f"{exc}.{note}" if note else str(exc), 3) from None
+    try:
+        session = open_session(ws, need_model=False)  # the turn checks the model after keeping
         try:
-            if prepare is not None:
-                guard(lambda: prepare(session))
             outcome = guard(lambda: run(session, None if as_json else on_token))
         finally:
             session.close()
+    finally:
+        lock.release()
     _print_outcome(outcome, streamed, as_json)
 
 
@@ -177,8 +197,15 @@ def _turn(
 
 
 def say_command(
-    message: str = typer.Argument(..., help="What you want; `-` reads it from stdin verbatim."),
+    message: str | None = typer.Argument(
+        None, help="What you want; `-` reads it from stdin verbatim."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
+    again: bool = typer.Option(
+        False,
+        "--again",
+        help="Answer your last message that was kept but not answered (instead of MESSAGE).",
+    ),
     commit_hand_edits: bool = typer.Option(
         False,
         "--commit-hand-edits",
@@ -192,20 +219,38 @@ def say_command(
 ) -> None:
     """Tell the scribe something: prints a proposal (as a diff), a question or a reply.
 
-    A proposal still pending review is dropped (recorded as superseded). A LOCKED requirement
-    is changed only when your message names its ID (e.g. "change ING-3 to ..."). Uncommitted
-    edits of the spec are never sent along: commit them first or set them aside (a terminal
-    asks; otherwise the turn is refused with exit 1).
+    Your message is in the ledger before anything else happens. A proposal still pending review
+    is dropped (recorded as superseded). A LOCKED requirement is changed only when your message
+    names its ID (e.g. "change ING-3 to ..."). Uncommitted edits of the spec are never sent
+    along: commit them first or set them aside (a terminal asks; otherwise the turn is refused
+    with exit 1, your message kept; `charter say --again` answers it afterwards).
     """
     from charter.app.commands.handedits import settle_hand_edits
 
-    text = _read_text(message, "message")
-    _turn(
-        lambda s, cb: s.say(text, on_token=cb),
-        "charter say",
-        as_json,
-        lambda s: settle_hand_edits(s, commit_hand_edits, set_aside),
-    )
+    if commit_hand_edits and set_aside:
+        raise fail("--commit-hand-edits and --set-aside exclude each other", 2)
+    if again == (message is not None):
+        raise fail("give a MESSAGE, or --again to answer your last unanswered one", 2)
+    text = _read_text(message, "message") if message is not None else None
+
+    def run(session: IntentSession, on_token: Callable[[str], None] | None) -> TurnOutcome:
+        """The turn, settling hand edits once the message is kept."""
+
+        def prepare() -> None:
+            """Commit or set aside the spec's hand edits as asked."""
+            settle_hand_edits(session, commit_hand_edits, set_aside)
+
+        if text is None:
+            return session.say_again(on_token=on_token, prepare=prepare)
+        return session.say(text, on_token=on_token, prepare=prepare)
+
+    def keep(state_dir: Path, reason: str) -> Path:
+        """Spool the message while it cannot go into the ledger."""
+        from charter.transcripts import spool
+
+        return spool(state_dir, text or "", reason)
+
+    _turn(run, "charter say", as_json, keep if text is not None else None)  # --again: kept
 
 
 def answer_command(
@@ -215,7 +260,14 @@ def answer_command(
 ) -> None:
     """Answer a builder question: recorded verbatim, then the scribe proposes the spec change."""
     answer = _read_text(text, "answer")
-    _turn(lambda s, cb: s.answer(qid, answer, on_token=cb), "charter answer", as_json)
+
+    def keep(state_dir: Path, reason: str) -> Path:
+        """Spool the answer while it cannot go into the ledger."""
+        from charter.transcripts import spool
+
+        return spool(state_dir, answer, reason, kind="answer", question=qid)
+
+    _turn(lambda s, cb: s.answer(qid, answer, on_token=cb), "charter answer", as_json, keep)
 
 
 def _pending_or_exit(session: IntentSession, as_json: bool) -> PendingProposal:
@@ -245,39 +297,6 @@ def pending_command(
         out(render_proposal(pending))
 
 
-def _edit_items(ws: Workspace, pending: PendingProposal) -> dict[int, str]:
-    """Open $VISUAL/$EDITOR on the proposal's requirement texts; return the texts as saved."""
-    import tomli_w
-
-    from charter.specs import EDITABLE_OPS
-
-    items = [
-        {"index": i.index, "id": i.req_id or "", "op": i.op, "text": i.text or ""}
-        for i in pending.items
-        if i.op in EDITABLE_OPS
-    ]
-    if not items:
-        raise fail(f"{pending.id} has no requirement texts to edit", 2)
-    path = ws.state_dir / f"edit-{pending.id}.toml"
-    path.write_text(EDIT_HEADER + tomli_w.dumps({"item": items}), encoding="utf-8")
-    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        done = subprocess.run([*shlex.split(editor), str(path)], check=False)
-    except OSError as exc:
-        raise fail(f"cannot run the editor {editor!r}: {exc.strerror}; set EDITOR", 2) from None
-    if done.returncode != 0:
-        raise fail(f"the editor exited with status {done.returncode}; nothing was accepted", 1)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        edited = {int(x["index"]): str(x["text"]) for x in data.get("item", [])}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise fail(
-            f"{path}: cannot read the edited items ({exc}); nothing was accepted", 2
-        ) from None
-    path.unlink(missing_ok=True)
-    return edited
-
-
 def _item_numbers(value: str) -> list[int]:
     """`2,3` → [2, 3]; anything else exits 2."""
     try:
@@ -304,6 +323,8 @@ def accept_command(
     as_json: bool = typer.Option(False, "--json", help="Print the commit as JSON."),
 ) -> None:
     """Accept the pending proposal: ONE commit with the spec change and your words."""
+    from charter.app.commands.review_edit import edit_items
+
     numbers = _item_numbers(confirm) if confirm is not None else []
     if note is not None and not numbers:
         raise fail("--note goes with --confirm", 2)
@@ -312,7 +333,7 @@ def accept_command(
         session = open_session(ws, need_model=False)
         try:
             pending = _pending_or_exit(session, as_json)
-            edits = _edit_items(ws, pending) if edit else {}
+            edits = edit_items(ws, pending) if edit else {}
             accepted = guard(
                 lambda: session.accept_reviewed(edits=edits, confirm=numbers, note=note)
             )

@@ -106,7 +106,8 @@ class TurnResult:
     accepted: ProposalView | None = None
     """After an accept: the proposal as committed (edits and confirmations applied)."""
     hand_edits: str | None = None
-    """The turn was refused, nothing recorded: the spec's uncommitted hand edits (summary)."""
+    """The turn was refused over the spec's uncommitted hand edits (their summary); the message
+    is kept in the ledger, not answered yet (kind `held`)."""
 
 
 @dataclass

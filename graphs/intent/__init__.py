@@ -3,7 +3,8 @@
 Public surface (the CLI and the TUI use only these):
 
 - `IntentSession(workspace_root, spec_dir, transcripts_dir, state_dir, checkpoints_db, factory,
-  model_name)`: `say(text, on_token=None) -> TurnOutcome`, `pending() -> PendingProposal | None`,
+  model_name)`: `say(text, on_token=None, prepare=None) -> TurnOutcome`,
+  `pending() -> PendingProposal | None`,
   `accept(confirm=(), note=None) -> sha`, `accept_edited({index: text}) -> sha`,
   `accept_reviewed(edits=None, confirm=(), note=None) -> AcceptedProposal`, `reject(reason=None)`,
   `confirm(req_id, note=None) -> sha`, `answer(qid, text, on_token=None) -> TurnOutcome`,
@@ -17,7 +18,12 @@ Public surface (the CLI and the TUI use only these):
   `set_asides(state_dir)`. The TUI offers the same choice from these.
 - Recovery: `IntentSession.recover()` replays the commit journal (`journal_file(state_dir)`)
   a killed process left, and records an accept whose commit landed.
-- Errors: `IntentError` (a refused act, one sentence), `NothingPending` (a subclass).
+- Messages first: `say`/`answer` write the user's words to the ledger before anything else; a
+  refusal before the scribe is asked keeps them unanswered (`MessageHeld`, naming the record),
+  `held_message()` finds that record and `say_again(on_token=None)` answers it (`NothingHeld`
+  when there is none).
+- Errors: `IntentError` (a refused act, one sentence), `NothingPending`, `NothingHeld` and
+  `MessageHeld` (subclasses).
 """
 
 from charter.graphs.intent.check import CheckedItem, CheckResult, check_proposal, names_requirement
@@ -40,7 +46,7 @@ from charter.graphs.intent.review import (
     review_warnings,
     source_line,
 )
-from charter.graphs.intent.session import IntentSession, NothingPending
+from charter.graphs.intent.session import IntentSession, MessageHeld, NothingHeld, NothingPending
 from charter.graphs.intent.state import IntentError
 
 __all__ = [
@@ -51,6 +57,8 @@ __all__ = [
     "HandEditsPending",
     "IntentError",
     "IntentSession",
+    "MessageHeld",
+    "NothingHeld",
     "NothingPending",
     "PendingProposal",
     "ProposalView",

@@ -10,7 +10,8 @@ to the model; `check` verifies the proposal in code; `record` writes the scribe'
 ledger; `review` only calls `interrupt()` (it re-runs from the top on resume, so it has no side
 effects); `commit` records the accept (with the user's edits, or one record confirming inferred
 items) and makes ONE git commit. State is plain JSON-able dicts, so the SQLite checkpointer can
-store it without an allow-list.
+store it without an allow-list; its large values are payload references (`payloads.py`), so
+each step's checkpoint stays small.
 """
 
 from __future__ import annotations
@@ -59,13 +60,13 @@ from charter.graphs.intent.state import (
 def scribe_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """Ask the scribe (fresh, or to repair a refused proposal); model failures end the turn."""
     ctx = runtime.context
-    ledger = ctx.ledger
+    ledger, payloads = ctx.ledger, ctx.payloads
     files = read_spec_dir(ctx.spec_dir)
     spec = load_spec(files)
     if state.get("repair") and state.get("check") and state.get("result"):
-        check = CheckResult.model_validate(state["check"])
-        convo = messages_from_dict(state["convo"] or [])
-        call_id = (state["result"] or {}).get("call_id") or ""
+        check = CheckResult.model_validate(payloads.get(state["check"]))
+        convo = messages_from_dict(payloads.get(state["convo"]) or [])
+        call_id = (payloads.get(state["result"]) or {}).get("call_id") or ""
         convo.append(ToolMessage(repair_text(check), tool_call_id=call_id))
     else:
         history, message = turn_message(ledger, state["session"], state["message_id"])
@@ -107,16 +108,22 @@ def scribe_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
         return {"outcome": outcome, "result": None, "repair": False}
     finally:
         ctx.model_ms += (time.perf_counter() - started) * 1000
+    session = state["session"]
     return {
         # Only a proposal can need a repair round (and so the conversation).
-        "convo": messages_to_dict(result.messages) if result.kind == "proposal" else None,
-        "result": {
-            "kind": result.kind,
-            "proposal": result.proposal.model_dump(mode="json") if result.proposal else None,
-            "question": result.question,
-            "text": result.text,
-            "call_id": result.call_id,
-        },
+        "convo": payloads.put(session, messages_to_dict(result.messages))
+        if result.kind == "proposal"
+        else None,
+        "result": payloads.put(
+            session,
+            {
+                "kind": result.kind,
+                "proposal": result.proposal.model_dump(mode="json") if result.proposal else None,
+                "question": result.question,
+                "text": result.text,
+                "call_id": result.call_id,
+            },
+        ),
         "repair": False,
     }
 
@@ -124,7 +131,7 @@ def scribe_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
 def check_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """Check a proposal in code; a refusal earns the scribe one repair round."""
     ctx = runtime.context
-    result = state.get("result") or {}
+    result = ctx.payloads.get(state.get("result")) or {}
     if result.get("kind") != "proposal":
         return {"check": None, "convo": None}
     proposal = Proposal.model_validate(result["proposal"])
@@ -137,26 +144,26 @@ def check_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any
         message_text=ctx.ledger.user_text,
     )
     repairs = state.get("repairs", 0)
+    stored = ctx.payloads.put(state["session"], check.model_dump(mode="json"))
     if check.refused and repairs < CHECK_REPAIRS:
-        return {"check": check.model_dump(mode="json"), "repairs": repairs + 1, "repair": True}
-    # The conversation is only needed for a repair round: dropping it here keeps every later
-    # checkpoint of the turn from carrying another copy of the model's whole reply.
-    return {"check": check.model_dump(mode="json"), "repair": False, "convo": None}
+        return {"check": stored, "repairs": repairs + 1, "repair": True}
+    return {"check": stored, "repair": False, "convo": None}  # only a repair needs it
 
 
 def record_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """Write the scribe's answer to the ledger and build what the caller shows."""
     ctx = runtime.context
-    ledger = ctx.ledger
+    ledger, payloads = ctx.ledger, ctx.payloads
     session, message_id = state["session"], state["message_id"]
-    result = state.get("result") or {}
+    result = payloads.get(state.get("result")) or {}
     base = {"session": session, "message_id": message_id}
     if result.get("kind") in ("question", "reply"):
         text = result.get("question") or result.get("text") or ""
         record = ledger.append(session, "scribe", text, kind=result["kind"], reply_to=message_id)
-        outcome = {**base, "kind": result["kind"], "reply_id": record.id, "text": text}
-        return {"outcome": outcome, "result": None}  # the text is in the ledger and the outcome
-    check = CheckResult.model_validate(state["check"])
+        # The text is in the ledger: the outcome names the record (`IntentSession` reads it).
+        outcome = {**base, "kind": result["kind"], "reply_id": record.id, "text": None}
+        return {"outcome": outcome, "result": None}
+    check = CheckResult.model_validate(payloads.get(state["check"]))
     proposal = Proposal.model_validate(result["proposal"])
     pid = next_proposal_id(ledger)
     spec_prefix = rel(ctx.root, ctx.spec_dir)
@@ -188,13 +195,9 @@ def record_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
         data=data,
     )
     kind = "refused" if check.refused else "proposal"
-    outcome = {
-        **base,
-        "kind": kind,
-        "reply_id": record.id,
-        "proposal": view.model_dump(mode="json"),
-    }
-    return {"view": view.model_dump(mode="json"), "outcome": outcome}
+    stored = payloads.put(session, view.model_dump(mode="json"))
+    outcome = {**base, "kind": kind, "reply_id": record.id, "proposal": stored}
+    return {"view": stored, "outcome": outcome}
 
 
 def review_node(state: TurnState) -> dict[str, Any]:
@@ -206,8 +209,8 @@ def review_node(state: TurnState) -> dict[str, Any]:
 def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """Record the accept (and edits) in the ledger, then make ONE commit; safe to re-run."""
     ctx = runtime.context
-    ledger = ctx.ledger
-    view = ProposalView.model_validate(state["view"])
+    ledger, payloads = ctx.ledger, ctx.payloads
+    view = ProposalView.model_validate(payloads.get(state["view"]))
     pid, session = view.id, view.session
     records = ledger.records(session)
     if find_record(records, "accept", pid) is not None:  # re-run after a crash: committed already?
@@ -243,8 +246,8 @@ def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
     plan = plan_accept(
         ctx.spec_dir,
         view=view,
-        proposal=Proposal.model_validate((state.get("result") or {})["proposal"]),
-        check=CheckResult.model_validate(state["check"]),
+        proposal=Proposal.model_validate((payloads.get(state.get("result")) or {})["proposal"]),
+        check=CheckResult.model_validate(payloads.get(state["check"])),
         trigger_text=locked_trigger(message),
         edits=edits,
         confirm=confirm,
@@ -257,13 +260,13 @@ def commit_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
     if find_record(records, "accept", pid) is None:
         ledger.append(session, "event", f"accepted {pid}", kind="accept", proposal=pid)
     sha = commit_plan(ctx.root, ctx.spec_dir, ctx.transcripts_dir, plan, ctx.commit)
-    return {"commit": sha, "check": plan.check.model_dump(mode="json")}
+    return {"commit": sha, "check": payloads.put(session, plan.check.model_dump(mode="json"))}
 
 
 def reject_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """Record the rejection: the user's reason verbatim, or a bare event."""
     ctx = runtime.context
-    view = state["view"] or {}
+    view = ctx.payloads.get(state["view"]) or {}
     pid, session = view["id"], view["session"]
     reason = (state.get("decision") or {}).get("reason")
     if reason:
@@ -275,7 +278,7 @@ def reject_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, An
 
 def supersede_node(state: TurnState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
     """Record that a new message replaced the pending proposal unreviewed."""
-    view = state["view"] or {}
+    view = runtime.context.payloads.get(state["view"]) or {}
     by = (state.get("decision") or {}).get("by") or "a new message"
     runtime.context.ledger.append(
         view["session"], "event", f"superseded by {by}", kind="supersede", proposal=view["id"]

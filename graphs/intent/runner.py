@@ -27,9 +27,10 @@ from charter.graphs.intent.handedits import (
     restore,
     set_aside,
 )
+from charter.graphs.intent.payloads import Payloads
 from charter.graphs.intent.state import TurnContext, committed_sha
 from charter.specs import journal_file, replay_journal
-from charter.transcripts import Ledger, Record
+from charter.transcripts import Ledger, Record, drain_spool, unanswered
 
 
 class SessionRunner:
@@ -73,6 +74,7 @@ class SessionRunner:
         # checkpoint, is the fsynced record of what was said and proposed.
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._saver = SqliteSaver(self._conn)
+        self.payloads = Payloads(Path(checkpoints_db))
         self._graph = build_graph().compile(checkpointer=self._saver)
         self._lock = threading.RLock()
 
@@ -82,6 +84,7 @@ class SessionRunner:
         """Release the checkpoint database and the ledger index."""
         with self._lock:
             self.ledger.close()
+            self.payloads.close()
             self._conn.close()
 
     def __enter__(self) -> Self:
@@ -111,6 +114,7 @@ class SessionRunner:
             factory=self.factory,
             model_name=self.model_name,
             commit=self.commit_settings,
+            payloads=self.payloads,
             on_token=on_token,
         )
 
@@ -124,9 +128,9 @@ class SessionRunner:
         for intr in snap.interrupts:
             value = intr.value
             if isinstance(value, dict) and "proposal" in value:
-                return value["proposal"], "review"
+                return self.payloads.get(value["proposal"]), "review"
         if snap.next == ("commit",):
-            view = snap.values.get("view")
+            view = self.payloads.get(snap.values.get("view"))
             if view and committed_sha(self.root, self.spec_dir, view["id"]) is not None:
                 return view, "landed"  # committed; the graph has not recorded it yet
             return view, "commit"
@@ -140,6 +144,7 @@ class SessionRunner:
         with self._lock:
             note = replay_journal(self.root, self.commit_settings.journal)  # type: ignore[arg-type]
             session = self.session
+            drain_spool(self.ledger, self.state_dir, session)  # words typed while we were locked
             _, where = self._snapshot(session)
             if where == "landed":
                 self._run(None, session, self._context())
@@ -175,6 +180,25 @@ class SessionRunner:
         edits = self.hand_edits()
         if edits:
             raise HandEditsPending(edits)
+
+    # -- messages kept before a refusal -------------------------------------------------------
+
+    def held_message(self) -> Record | None:
+        """The user's newest message in the current session kept but not answered yet."""
+        with self._lock:
+            return unanswered(self.records())
+
+    def _keep(
+        self, session: str, text: str, question: str | None = None, build: str | None = None
+    ) -> Record:
+        """Write the user's message to the ledger (the first thing done with it), or reuse the
+        same message kept unanswered by a refusal just before."""
+        drain_spool(self.ledger, self.state_dir, session)
+        held = unanswered(self.ledger.recent(session))  # a retype comes soon after its refusal
+        kind = "answer" if question else "message"
+        if held is not None and (held.text, held.kind, held.question) == (text, kind, question):
+            return held
+        return self.ledger.append(session, "user", text, kind=kind, question=question, build=build)
 
     # -- sessions ----------------------------------------------------------------------------
 

@@ -8,12 +8,12 @@ awaiting review survives a crash or a quit: a new `IntentSession` finds it with 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langgraph.types import Command
 
-from charter.agents import Proposal, TokenCallback, render_prompt
+from charter.agents import ModelConfigError, Proposal, TokenCallback, render_prompt
 from charter.graphs.intent.accept import (
     AcceptRequest,
     accept_request,
@@ -42,11 +42,30 @@ from charter.graphs.intent.state import (
     fresh_state,
     locked_trigger,
 )
-from charter.transcripts import Record
+from charter.specs import HistoryError
+from charter.transcripts import LedgerError, Record, drain_spool, hold
 
 
 class NothingPending(IntentError):
     """There is no proposal waiting for review in the current session."""
+
+
+class NothingHeld(IntentError):
+    """No message of the user's waits for an answer in the current session."""
+
+
+class MessageHeld(IntentError):
+    """A turn was refused before the scribe was asked; the user's message is in the ledger,
+    not answered yet. `cause` is the refusal."""
+
+    def __init__(self, reason: str, message_id: str, cause: Exception) -> None:
+        """Say why, and where the message is."""
+        self.message_id = message_id
+        self.cause = cause
+        super().__init__(
+            f"{reason.rstrip().rstrip('.')}. Your message {message_id} is kept in the ledger, "
+            "not answered yet: charter say --again answers it (with the same options)."
+        )
 
 
 class IntentSession(SessionRunner):
@@ -54,20 +73,51 @@ class IntentSession(SessionRunner):
 
     # -- turns -------------------------------------------------------------------------------
 
-    def say(self, text: str, on_token: TokenCallback | None = None) -> TurnOutcome:
-        """Run one turn on a user message; a pending proposal is superseded by it."""
+    def say(
+        self,
+        text: str,
+        on_token: TokenCallback | None = None,
+        prepare: Callable[[], None] | None = None,
+    ) -> TurnOutcome:
+        """Run one turn on a user message; a pending proposal is superseded by it.
+
+        The message is in the ledger (fsynced) before anything else happens; `prepare` (e.g.
+        settling hand edits) runs after that. A refusal before the scribe is asked (no model,
+        hand edits, a failing `prepare`) keeps it there, not answered yet (`MessageHeld`): the
+        same text sent again, or `say_again`, answers that record instead of writing another.
+        """
         if not text.strip():
             raise ValueError("the message is empty")
         with self._lock:
             started = time.perf_counter()
-            self.factory.check("scribe")  # a missing model setting fails before anything is kept
-            self._before_turn()
             session = self.session
-            record = self.ledger.append(session, "user", text)
+            record = self._keep(session, text)
+            self._ready(session, record, prepare)
             return self._turn(session, record, None, on_token, started)
 
-    def answer(self, qid: str, text: str, on_token: TokenCallback | None = None) -> TurnOutcome:
-        """Answer a builder question: recorded verbatim, then a scribe turn on it."""
+    def say_again(
+        self, on_token: TokenCallback | None = None, prepare: Callable[[], None] | None = None
+    ) -> TurnOutcome:
+        """Answer the user's newest message that was kept but not answered (see `say`)."""
+        with self._lock:
+            started = time.perf_counter()
+            session = self.session
+            drain_spool(self.ledger, self.state_dir, session)
+            record = self.held_message()
+            if record is None:
+                raise NothingHeld(f"No message of yours waits for an answer in session {session}.")
+            self._ready(session, record, prepare)
+            extra = self._answer_extra(record) if record.kind == "answer" else None
+            return self._turn(session, record, extra, on_token, started)
+
+    def answer(
+        self,
+        qid: str,
+        text: str,
+        on_token: TokenCallback | None = None,
+        prepare: Callable[[], None] | None = None,
+    ) -> TurnOutcome:
+        """Answer a builder question: recorded verbatim first, then a scribe turn on it."""
         from charter.graphs.build import find_question
 
         if not text.strip():
@@ -75,23 +125,46 @@ class IntentSession(SessionRunner):
         with self._lock:
             started = time.perf_counter()
             question = find_question(self.builds_dir, qid)
-            if question is None:
-                raise IntentError(f"No builder question {qid}: see the build's questions.md.")
-            self.factory.check("scribe")
-            self._before_turn()
             session = self.session
-            record = self.ledger.append(
-                session, "user", text, kind="answer", question=qid, build=question.build
+            record = self._keep(
+                session, text, question=qid, build=question.build if question else None
             )
-            about = ", ".join(question.requirements) or "no particular requirement"
-            extra = render_prompt(
-                "scribe_answer",
-                qid=qid,
-                about=about,
-                question=question.text.strip(),
-                answer_id=record.id,
-            )
-            return self._turn(session, record, extra, on_token, started)
+            self._ready(session, record, prepare)
+            return self._turn(session, record, self._answer_extra(record), on_token, started)
+
+    def _answer_extra(self, record: Record) -> str:
+        """What the scribe is told about the builder question an answer record answers."""
+        from charter.graphs.build import find_question
+
+        qid = record.question or ""
+        question = find_question(self.builds_dir, qid)
+        if question is None:
+            raise IntentError(f"No builder question {qid}: see the build's questions.md.")
+        about = ", ".join(question.requirements) or "no particular requirement"
+        return render_prompt(
+            "scribe_answer",
+            qid=qid,
+            about=about,
+            question=question.text.strip(),
+            answer_id=record.id,
+        )
+
+    def _ready(self, session: str, record: Record, prepare: Callable[[], None] | None) -> None:
+        """Everything a turn needs before the scribe is asked; a refusal keeps `record` held."""
+        try:
+            self.factory.check("scribe")  # the model settings, before `prepare` commits anything
+            if record.kind == "answer":
+                self._answer_extra(record)
+            if prepare is not None:
+                prepare()
+            self._before_turn()
+        except (IntentError, HistoryError, ModelConfigError, LedgerError) as exc:
+            reason = getattr(exc, "user_message", None) or str(exc)
+            hold(self.ledger, session, record, " ".join(reason.split()))
+            raise MessageHeld(reason, record.id, exc) from exc
+        except BaseException:
+            hold(self.ledger, session, record, "the turn was interrupted before the scribe")
+            raise
 
     def event_turn(
         self,
@@ -141,9 +214,15 @@ class IntentSession(SessionRunner):
             )
             self._run(None, session, self._context())
             superseded = view["id"]
+        self.payloads.prune(session)  # the previous turn is resolved: its payloads can go
         ctx = self._context(on_token)
         out = self._run(fresh_state(session, record.id, extra, trailers), session, ctx)
-        outcome = TurnOutcome.model_validate(out["outcome"])
+        raw = dict(out["outcome"])
+        raw["proposal"] = self.payloads.get(raw.get("proposal"))
+        if raw.get("text") is None and raw.get("reply_id"):  # a reply: its text is in the ledger
+            reply = self.ledger.get(raw["reply_id"])
+            raw["text"] = reply.text if reply is not None else None
+        outcome = TurnOutcome.model_validate(raw)
         outcome.superseded = superseded
         outcome.model_ms = ctx.model_ms
         outcome.total_ms = (time.perf_counter() - started) * 1000
@@ -225,8 +304,8 @@ class IntentSession(SessionRunner):
         plan_accept(
             self.spec_dir,
             view=view,
-            proposal=Proposal.model_validate(state["result"]["proposal"]),
-            check=CheckResult.model_validate(state["check"]),
+            proposal=Proposal.model_validate(self.payloads.get(state["result"])["proposal"]),
+            check=CheckResult.model_validate(self.payloads.get(state["check"])),
             trigger_text=locked_trigger(message) if message else "",
             edits={i: Edit(record=placeholder(i), text=t) for i, t in request.edits.items()},
             confirm=request.confirm,
@@ -239,8 +318,8 @@ class IntentSession(SessionRunner):
 
     def _accepted(self, out: dict[str, Any]) -> AcceptedProposal:
         """The commit and the proposal as committed, from the graph's final state."""
-        check = CheckResult.model_validate(out["check"])
-        view = ProposalView.model_validate(out["view"])
+        check = CheckResult.model_validate(self.payloads.get(out["check"]))
+        view = ProposalView.model_validate(self.payloads.get(out["view"]))
         committed = view.model_copy(
             update={
                 "items": check.items,
@@ -305,4 +384,11 @@ class IntentSession(SessionRunner):
         )
 
 
-__all__ = ["IntentError", "IntentSession", "NothingPending", "ProposalView"]
+__all__ = [
+    "IntentError",
+    "IntentSession",
+    "MessageHeld",
+    "NothingHeld",
+    "NothingPending",
+    "ProposalView",
+]

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from charter.agents import ModelFactory, TokenCallback
 from charter.graphs.intent.check import CheckResult
 from charter.graphs.intent.commit import CommitSettings
-from charter.specs import spec_log
+from charter.specs import recent_commits, spec_log
 from charter.transcripts import Ledger, Record
+
+if TYPE_CHECKING:
+    from charter.graphs.intent.payloads import Payloads
 
 CHECK_REPAIRS = 1
 """Rounds the scribe gets to fix a proposal that code refused."""
@@ -32,12 +35,15 @@ class TurnContext:
     factory: ModelFactory
     model_name: str
     commit: CommitSettings
+    payloads: Payloads
     on_token: TokenCallback | None = None
     model_ms: float = 0.0
 
 
 class TurnState(TypedDict, total=False):
-    """One turn's state; every value is JSON-able."""
+    """One turn's state; every value is JSON-able. `convo`, `result`, `check` and `view` (and
+    the outcome's `text` and `proposal`) hold payload references (`payloads.py`), so the
+    checkpoint of each step stays small."""
 
     session: str
     message_id: str
@@ -145,7 +151,8 @@ def find_record(
 
 def committed_sha(root: Path, spec_dir: Path, pid: str) -> str | None:
     """The sha of a recent spec commit made for proposal `pid`, if there is one."""
-    for info in spec_log(root, spec_dir, limit=5):
+    recent = {c.sha: c for c in recent_commits(root, 5)}  # also one that changes no file
+    for info in [*recent.values(), *spec_log(root, spec_dir, limit=5)]:
         if ("Charter-Proposal", pid) in [tuple(t) for t in info.trailers]:
             return info.sha
     return None

@@ -1,10 +1,11 @@
 """Spec commits (DESIGN §6): one accepted change = one commit that carries the user's words.
 
 Committing never disturbs the user's own work: the new tree is built in a temporary index
-(`GIT_INDEX_FILE`) seeded from HEAD, the commit is made with `commit-tree`, and the branch is
-moved with a compare-and-swap `update-ref`, so either the whole change lands or nothing does.
-Only then are the new contents written to the working tree and the real index entries of exactly
-those paths reset to the new HEAD; any other staged or unstaged work stays as it was. Charter
+(`GIT_INDEX_FILE`) seeded from HEAD and the commit object is made with `commit-tree`. Then the new
+contents are written to the working tree and the real index entries of exactly those paths are
+set to the new commit's, and only then is the branch moved with a compare-and-swap `update-ref`
+(so a kill never leaves a moved branch over a stale index that a plain `git commit` would commit
+back); any other staged or unstaged work stays as it was. Charter
 never amends, rewrites or deletes git's lock files. Git processes are the cost of a commit, so
 the path runs as few as it can (see `_make_commit` and `specs.git.repo`).
 
@@ -118,15 +119,59 @@ def commit_spec_change(
         )
         plan = _CommitPlan(head, head_tree, written, removed, included, message, ident)
         commit = _make_commit(repo, plan, entry, journal, run_hooks)
-        kill_point("ref")
+        # The work tree and index take the new contents BEFORE the branch moves: killed in
+        # between, the accepted change is staged (a plain `git commit` commits it, never reverts
+        # it) and the journal's replay moves the branch; see `specs.git.journal`.
+        originals = {p: _read(repo.top / p) for p in [*written, *removed]}
         _write_worktree(repo, written, removed)
         kill_point("worktree")
         reset_index(repo, commit, everything)
         kill_point("index")
+        try:
+            _move_ref(repo, plan, commit)
+        except HeadMovedError:
+            _put_back(repo, originals, head, everything)
+            if journal is not None:
+                clear(journal)
+            raise
+        kill_point("ref")
         if journal is not None:
             clear(journal)
         _auto_gc(repo, sample)
         return commit
+
+
+def _move_ref(repo: GitRepo, plan: _CommitPlan, commit: str) -> None:
+    """Move the branch to `commit` by compare-and-swap from the plan's parent."""
+    reflog = f"commit{'' if plan.head else ' (initial)'}: {clean_subject(plan.message.subject)}"
+    try:
+        repo.run("update-ref", "-m", reflog, "HEAD", commit, plan.head or "")
+    except HistoryError as exc:
+        raise HeadMovedError(
+            f"the branch moved while Charter was committing ({exc}); nothing was committed"
+        ) from exc
+
+
+def _put_back(
+    repo: GitRepo, originals: Mapping[str, bytes | None], head: str | None, paths: Sequence[str]
+) -> None:
+    """Undo the early work-tree and index sync of a commit whose branch move was refused."""
+    for rel, data in originals.items():
+        if data is None:
+            with contextlib.suppress(FileNotFoundError):
+                (repo.top / rel).unlink()
+        else:
+            write_file(repo.top / rel, data)
+    _index_to(repo, head, paths)
+
+
+def _index_to(repo: GitRepo, head: str | None, paths: Sequence[str]) -> None:
+    """Make the index entries of `paths` (top-relative) match `head`; on an unborn branch
+    they leave the index."""
+    if head is not None:
+        reset_index(repo, head, paths)
+    else:
+        repo.run("rm", "-q", "--cached", "--ignore-unmatch", "--", *paths)
 
 
 def _read(path: Path) -> bytes | None:
@@ -166,7 +211,7 @@ def _make_commit(
     journal: Path | None,
     run_hooks: bool,
 ) -> str:
-    """Build the tree in a temporary index, commit it, and move the branch by compare-and-swap.
+    """Build the tree in a temporary index and write the commit object (the branch stays).
 
     All blobs are made by ONE `update-index --add --remove --stdin` run against a scratch work
     tree that holds exactly the paths to commit (`_stage`), so git applies its filters and
@@ -204,15 +249,6 @@ def _make_commit(
     if journal is not None:
         write_entry(journal, entry.model_copy(update={"step": "objects", "commit": commit}))
     kill_point("objects")
-    reflog = f"commit{'' if head else ' (initial)'}: {clean_subject(plan.message.subject)}"
-    try:
-        repo.run("update-ref", "-m", reflog, "HEAD", commit, head or "")
-    except HistoryError as exc:
-        if journal is not None:
-            clear(journal)
-        raise HeadMovedError(
-            f"the branch moved while Charter was committing ({exc}); nothing was committed"
-        ) from exc
     return commit
 
 
@@ -354,9 +390,4 @@ def unstage_paths(repo_root: Path, paths: Sequence[str]) -> None:
     if not paths:
         return
     with open_repo(repo_root) as repo:
-        top = [repo.path(p) for p in paths]
-        head = repo.head()
-        if head is not None:
-            reset_index(repo, head, top)
-        else:
-            repo.run("rm", "-q", "--cached", "--ignore-unmatch", "--", *top)
+        _index_to(repo, repo.head(), [repo.path(p) for p in paths])

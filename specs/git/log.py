@@ -125,6 +125,14 @@ def spec_log(
         return _log(repo, "--full-diff", *count, start, "--", *paths)
 
 
+def recent_commits(repo_root: Path, limit: int) -> list[CommitInfo]:
+    """HEAD's last `limit` commits, whatever they touched (also a commit that changes no file,
+    e.g. one a replayed journal made for a change the user had already committed)."""
+    with open_repo(repo_root) as repo:
+        start = _start(repo, "HEAD")
+        return [] if start is None else _log(repo, f"-n{limit}", start)
+
+
 class HeadInfo(BaseModel):
     """Where the workspace's repository stands: branch, HEAD commit, and any operation underway."""
 

@@ -152,7 +152,7 @@ class IntentClient:
     def _say(self, text: str, on_token: Callable[[str], None], qid: str | None) -> TurnResult:
         """One turn (a message, or the answer to a builder question); a failure says whether
         the message reached the ledger."""
-        from charter.graphs.intent import HandEditsPending
+        from charter.graphs.intent import HandEditsPending, MessageHeld
 
         before = self._last_id()
         try:
@@ -160,9 +160,13 @@ class IntentClient:
                 outcome = self.session.say(text, on_token=on_token)
             else:
                 outcome = self.session.answer(qid, text, on_token=on_token)
-        except HandEditsPending as exc:  # refused before anything was recorded: ask the user
+        except MessageHeld as exc:  # kept in the ledger, not answered: say why (and ask)
+            cause = exc.cause
             return TurnResult(
-                kind="error", error=failure(exc), recorded=False, hand_edits=exc.edits.summary()
+                kind="held",
+                error=failure(cause),
+                message_id=exc.message_id,
+                hand_edits=cause.edits.summary() if isinstance(cause, HandEditsPending) else None,
             )
         except Exception as exc:  # every failure becomes a notification, never a crash
             recorded = self._recorded_since(before, text)

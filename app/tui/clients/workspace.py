@@ -159,6 +159,21 @@ class Backend:
         """The ledger's current session ID."""
         return self.ledger().current_session()
 
+    def keep_message(self, text: str, reason: str, locked_out: bool) -> str:
+        """Keep a message whose send was refused before the scribe (no model, still starting,
+        read-only): in the ledger, not answered yet, or in the spool when another process holds
+        the lock. Returns where it is, for the user (`graphs.intent` answers it when it is sent
+        again)."""
+        from charter.transcripts import hold, spool
+
+        if locked_out:  # another process writes the ledger: no message ID can be handed out
+            return str(spool(self.workspace.state_dir, text, reason))
+        ledger = self.ledger()
+        session = ledger.current_session()
+        record = ledger.append(session, "user", text)
+        hold(ledger, session, record, " ".join(reason.split()))
+        return f"the ledger as {record.id}"
+
     def chat_start(self, at_least: int) -> tuple[str, ChatSlice]:
         """The current session and its last records (what the chat shows first)."""
         session = self.current_session()

@@ -39,9 +39,12 @@ class ChatPane(ChatBase):
         if not text.strip():
             return
         if (refusal := self.state.write_refusal(needs_model=True)) is not None:
-            self.notify(
-                f"{refusal} Your text is still in the input.", severity="warning", markup=False
-            )
+            if self.state.turn_running:  # kept in the input: a record now would land mid-turn
+                self.notify(
+                    f"{refusal} Your text is still in the input.", severity="warning", markup=False
+                )
+            else:
+                self.keep_refused(text, refusal)
             return
         self.chat_input.remember(text)
         self.chat_input.clear()
@@ -78,7 +81,47 @@ class ChatPane(ChatBase):
                 markup=False,
             )
             return
+        if result.kind == "held":  # kept in the ledger, not answered: sending it again will
+            await self.sync()
+            if not self.chat_input.text and question is None:
+                self.chat_input.load_text(text)
+            self.notify(
+                f"{result.error} Your message is saved in the ledger as {result.message_id}, "
+                "not answered yet; it is back in the input: send it again to have it answered.",
+                title="Not answered yet",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+            self.post_message(self.TurnEnded())
+            return
         await self.after_turn(result)
+
+    @work(group="keep")
+    async def keep_refused(self, text: str, refusal: str) -> None:
+        """A send refused before any turn: keep the words on disk first, then say so."""
+        backend = self.state.backend
+        try:
+            where = await backend.run_io(
+                backend.keep_message, text, refusal, bool(self.state.read_only)
+            )
+        except Exception as exc:  # e.g. a full disk: the input still holds the text
+            self.notify(
+                f"{refusal} Your text could not be saved ({exc}); it is still in the input.",
+                severity="error",
+                markup=False,
+            )
+            return
+        if not self.state.read_only:
+            await self.sync()
+        self.notify(
+            f"{refusal} Your message is saved in {where}, not answered yet; it is still in the "
+            "input: send it again once this is resolved to have it answered.",
+            title="Not answered yet",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
 
     async def settle_hand_edits(self, summary: str) -> bool:
         """The spec has uncommitted hand edits: ask whether to commit them as their own change
