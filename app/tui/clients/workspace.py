@@ -246,16 +246,12 @@ class Backend:
         return SpecSnapshot(spec, parse_findings)
 
     def verdicts(self) -> dict[str, str]:
-        """Each requirement's verdict in the latest build of HEAD, as `charter coverage`
-        computes it (empty without a commit)."""
-        from charter.app.commands.coverage import coverage_doc
-        from charter.specs import HistoryError
+        """Each requirement's verdict in the latest build of HEAD, by ID (requirements missing
+        are not built; empty without a commit). Only the build records are read: the spec is
+        the one the tree already shows."""
+        from charter.app.services.verdicts import commit_verdicts
 
-        try:
-            doc = coverage_doc(self.workspace, "HEAD")
-        except HistoryError:
-            return {}
-        return {row["id"]: row["verdict"] for row in doc["per_requirement"]}
+        return commit_verdicts(self.workspace.builds_dir, self.git_head())
 
     def findings(self, snapshot: SpecSnapshot) -> list[Finding]:
         """Validate a parsed spec, quotes checked verbatim against the ledger."""
