@@ -166,9 +166,12 @@ class MainScreen(MainKeys):
         ):
             for target in self.query(slot):  # none when the app quit meanwhile
                 await target.mount(pane)
+        audit = self.query(AuditPane)
+        if not audit:  # the app is quitting
+            return
         state.panes_ready.set()
         if state.snapshot is not None:
-            self.query_one(AuditPane).refresh_checks(state.snapshot)
+            audit.first().refresh_checks(state.snapshot)
         await self.reload_verdicts()
         await self.history.reload()
         await state.refresh_fingerprint()
