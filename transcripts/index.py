@@ -18,10 +18,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError, Table
+from typing import TYPE_CHECKING, Any
 
 from charter.transcripts.grams import message_grams
 from charter.transcripts.jsonl import Appended, FileState, read_session
@@ -50,6 +47,10 @@ from charter.transcripts.rows import (
 from charter.transcripts.search import search_messages
 from charter.transcripts.sessions import SUFFIX, list_sessions, session_key, session_path
 
+if TYPE_CHECKING:  # sqlite_utils loads when the index is first used, not with the package
+    from sqlite_utils import Database
+    from sqlite_utils.db import Table
+
 TAIL = 64  # bytes before the indexed offset that must be unchanged for an incremental catch-up
 FRESH_INTERVAL = 0.25  # seconds between two automatic checks of the files (reads stay fast)
 BATCH = 2000
@@ -74,6 +75,8 @@ class LedgerIndex:
         db: Database | None = getattr(self._local, "db", None)
         if db is None:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            from sqlite_utils import Database
+
             db = Database(self.db_path)
             db.enable_wal()
             # WAL + NORMAL cannot corrupt; a lost last transaction is caught up from the JSONL.
@@ -184,6 +187,8 @@ class LedgerIndex:
 
     def add(self, record: Record, appended: Appended) -> None:
         """Index a record this process just appended, advancing the file's state if in step."""
+        from sqlite_utils.db import NotFoundError
+
         self.ensure_fresh()
         with self._sync_lock:
             db = self.db
@@ -220,6 +225,8 @@ class LedgerIndex:
 
     def get_row(self, msg_id: str) -> dict[str, Any] | None:
         """The `messages` row of an ID, catching up once with the files on a miss."""
+        from sqlite_utils.db import NotFoundError
+
         self.ensure_fresh()
         for attempt in range(2):
             try:

@@ -56,13 +56,16 @@ def parse_line(raw: bytes, session: str) -> Record:
     return record
 
 
-def read_session(path: Path, offset: int = 0, first_line: int = 1) -> SessionRead:
-    """Read every record of a session file from `offset`, reporting unreadable lines as problems."""
+def read_session(
+    path: Path, offset: int = 0, first_line: int = 1, end: int | None = None
+) -> SessionRead:
+    """Read every record of a session file from `offset` (up to the line boundary `end`, else to
+    the end of the file), reporting unreadable lines as problems."""
     session = path.stem
     try:
         with path.open("rb") as fh:
             fh.seek(offset)
-            data = fh.read()
+            data = fh.read() if end is None else fh.read(max(0, end - offset))
     except FileNotFoundError:
         return SessionRead(end_offset=offset, next_line=first_line)
     records: list[Record] = []

@@ -7,14 +7,15 @@ found through the character-gram index (`grams.py`) and checked with the exact s
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from charter.transcripts.grams import needs_substring_search, query_grams
 from charter.transcripts.model import Hit
 from charter.transcripts.rows import FTS, GRAMS, MESSAGES, row_record
 from charter.transcripts.snippet import make_snippet, query_terms
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 
 def search_messages(db: Database, query: str, limit: int, role: str | None) -> list[Hit]:

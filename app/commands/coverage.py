@@ -19,7 +19,6 @@ from charter.app.commands.common import dump, fail, open_ws
 
 if TYPE_CHECKING:
     from charter.app.workspace import Workspace
-    from charter.graphs.build import BuildRecord
 
 VERDICTS = ("verified", "failing", "built without examples", "not built")
 PROVENANCE_COLUMNS = ("explicit", "inferred-unconfirmed", "confirmed")
@@ -50,16 +49,16 @@ def coverage_command(
 
 def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
     """The coverage document of `rev` (raises HistoryError for an unknown revision)."""
+    from charter.app.services.verdicts import latest_build
     from charter.graphs.audit import load_findings, revision_key
-    from charter.graphs.build import list_builds, list_questions, read_examples
+    from charter.graphs.build import list_questions
     from charter.specs import ProvenanceKind, load_spec_files, show_commit, spec_files_at
     from charter.transcripts import Ledger
 
     sha = show_commit(ws.root, rev, ws.spec_dir).sha
     files = spec_files_at(ws.root, rev, ws.spec_dir)
     spec, _ = load_spec_files(files)
-    latest = _latest_build(list_builds(ws.builds_dir), sha)
-    run = read_examples(ws.builds_dir / latest.id) if latest is not None else None
+    latest, run = latest_build(ws.builds_dir, sha)
     verdicts = {v.id: v for v in run.requirements} if run is not None else {}
     rows: list[dict[str, Any]] = []
     for req in spec.requirements():
@@ -112,12 +111,6 @@ def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
         "verdicts": {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS},
         "per_requirement": rows,
     }
-
-
-def _latest_build(records: list[BuildRecord], sha: str) -> BuildRecord | None:
-    """The newest build of commit `sha` (records come oldest first)."""
-    mine = [r for r in records if r.commit == sha]
-    return mine[-1] if mine else None
 
 
 def coverage_summary(doc: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from charter.app.tui.clients.workspace import Backend, session_views
 from charter.app.tui.serial import SerialThread
-from charter.app.tui.views import ItemView, ProposalView, SessionView, TurnResult
+from charter.app.tui.views import ItemView, MessageView, ProposalView, SessionView, TurnResult
 from charter.specs import EDITABLE_OPS
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ class IntentClient:
         the message reached the ledger."""
         from charter.graphs.intent import HandEditsPending, MessageHeld
 
-        before = self._last_id()
+        before = self._mark()
         try:
             if qid is None:
                 outcome = self.session.say(text, on_token=on_token)
@@ -175,16 +175,23 @@ class IntentClient:
             )
         return turn_result(outcome)
 
-    def _last_id(self) -> str | None:
-        """The newest record ID of the current session (to tell what a failed turn wrote)."""
-        records = self.session.records()
-        return records[-1].id if records else None
+    def _mark(self) -> tuple[str, int]:
+        """The current session and where its file ends now: what a failed turn wrote comes
+        after this offset (so a 100,000-message session is never read whole to find it)."""
+        session = self.session.session
+        try:
+            size = self.backend.session_file(session).stat().st_size
+        except FileNotFoundError:
+            size = 0
+        return session, size
 
-    def _recorded_since(self, before: str | None, text: str) -> str | None:
-        """The ID of a user record with exactly `text` written after `before`, if any."""
-        records = self.session.records()
-        start = next((i + 1 for i, r in enumerate(records) if r.id == before), 0)
-        for record in records[start:]:
+    def _written_since(self, mark: tuple[str, int]) -> list[MessageView]:
+        """The records written to the marked session after the mark."""
+        return self.backend.session_since(*mark).messages
+
+    def _recorded_since(self, mark: tuple[str, int], text: str) -> str | None:
+        """The ID of a user record with exactly `text` written after `mark`, if any."""
+        for record in self._written_since(mark):
             if record.role == "user" and record.text == text:
                 return record.id
         return None
@@ -226,7 +233,7 @@ class IntentClient:
         fix` does): the request is an event record, the proposal awaits review."""
         from charter.graphs.audit import request_fix
 
-        before = self._last_id()
+        before = self._mark()
         try:
             outcome = request_fix(
                 self.session,
@@ -237,7 +244,7 @@ class IntentClient:
                 on_token=on_token,
             )
         except Exception as exc:  # every failure becomes a notification, never a crash
-            recorded = self._last_id() != before
+            recorded = bool(self._written_since(before))
             return TurnResult(kind="error", error=failure(exc), recorded=recorded)
         return turn_result(outcome)
 

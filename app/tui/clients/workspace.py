@@ -185,18 +185,24 @@ class Backend:
 
     def session_tail(self, session: str, at_least: int) -> ChatSlice:
         """The last records of a session (at least `at_least` when it has them), read from the
-        end of its file so a 10,000-message session opens as fast as a short one."""
+        end of its file so a 100,000-message session opens as fast as a short one."""
+        try:
+            size = self.session_file(session).stat().st_size
+        except FileNotFoundError:
+            return ChatSlice([], 0, 0)
+        return self.session_before(session, size, at_least)
+
+    def session_before(self, session: str, end: int, at_least: int) -> ChatSlice:
+        """The records that end at byte offset `end` of a session file (at least `at_least` when
+        there are that many before it), read backwards in growing chunks: "load earlier" pages
+        through a long session without ever reading all of it."""
         from charter.transcripts import read_session
 
         path = self.session_file(session)
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return ChatSlice([], 0, 0)
         chunk = TAIL_CHUNK
         while True:
-            start = self._line_start(path, max(0, size - chunk))
-            read = read_session(path, start)
+            start = self._line_start(path, max(0, end - chunk))
+            read = read_session(path, start, end=end)
             if start == 0 or len(read.records) > at_least:
                 return ChatSlice([message_view(r) for r in read.records], start, read.end_offset)
             chunk *= 4
@@ -221,13 +227,6 @@ class Backend:
 
         read = read_session(self.session_file(session), offset)
         return ChatSlice([message_view(r) for r in read.records], offset, read.end_offset)
-
-    def session_messages(self, session: str) -> list[MessageView]:
-        """Every record of a session, as chat messages (the chat mounts only a window)."""
-        ledger = self.ledger()
-        if not ledger.has_session(session):
-            return []
-        return [message_view(r) for r in ledger.records(session)]
 
     def answered_questions(self) -> set[str]:
         """IDs of the builder questions that have an answer in the ledger."""
@@ -261,16 +260,12 @@ class Backend:
         return SpecSnapshot(spec, parse_findings)
 
     def verdicts(self) -> dict[str, str]:
-        """Each requirement's verdict in the latest build of HEAD, as `charter coverage`
-        computes it (empty without a commit)."""
-        from charter.app.commands.coverage import coverage_doc
-        from charter.specs import HistoryError
+        """Each requirement's verdict in the latest build of HEAD, by ID (requirements missing
+        are not built; empty without a commit). Only the build records are read: the spec is
+        the one the tree already shows."""
+        from charter.app.services.verdicts import commit_verdicts
 
-        try:
-            doc = coverage_doc(self.workspace, "HEAD")
-        except HistoryError:
-            return {}
-        return {row["id"]: row["verdict"] for row in doc["per_requirement"]}
+        return commit_verdicts(self.workspace.builds_dir, self.git_head())
 
     def findings(self, snapshot: SpecSnapshot) -> list[Finding]:
         """Validate a parsed spec, quotes checked verbatim against the ledger."""

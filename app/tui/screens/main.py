@@ -155,8 +155,8 @@ class MainScreen(MainKeys):
 
     @work(group="load")
     async def initial_load(self) -> None:
-        """After the first frame: the hidden panes, the history, the model (slow imports) and
-        the builds."""
+        """After the first frame: the hidden panes, the build verdicts, the history, the model
+        (slow imports) and the builds."""
         state = self.state
         await state.painted.wait()
         for slot, pane in (
@@ -166,9 +166,13 @@ class MainScreen(MainKeys):
         ):
             for target in self.query(slot):  # none when the app quit meanwhile
                 await target.mount(pane)
+        audit = self.query(AuditPane)
+        if not audit:  # the app is quitting
+            return
         state.panes_ready.set()
         if state.snapshot is not None:
-            self.query_one(AuditPane).refresh_checks(state.snapshot)
+            audit.first().refresh_checks(state.snapshot)
+        await self.reload_verdicts()
         await self.history.reload()
         await state.refresh_fingerprint()
         try:
@@ -188,8 +192,8 @@ class MainScreen(MainKeys):
         self.spec_tree.load(snapshot.spec)
         for pane in self.query(AuditPane):  # mounted after the first frame
             pane.refresh_checks(snapshot)
-        # The verdicts re-read HEAD's spec and the builds: off the path to the first frame.
-        self.run_worker(self.reload_verdicts(), group="verdicts", exclusive=True)
+        if ahead is None:  # on the first load, `initial_load` reads them after the first frame
+            self.run_worker(self.reload_verdicts(), group="verdicts", exclusive=True)
 
     async def reload_verdicts(self) -> None:
         """Show the build verdicts of the latest build of HEAD in the spec tree."""

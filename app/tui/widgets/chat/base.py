@@ -125,7 +125,7 @@ class ChatBase(Vertical):
         else:
             self.state.session, tail = await backend.run_io(backend.chat_start, WINDOW)
         self._offset = tail.end
-        await self.log_view.show(tail.messages, complete=tail.complete)
+        await self.log_view.show(tail.messages, complete=tail.complete, start=tail.start)
         self.log_view.border_title = f"chat · {self.state.session}"
         self.card_changed()
 
@@ -160,10 +160,13 @@ class ChatBase(Vertical):
 
     @work(group="earlier", exclusive=True)
     async def load_earlier_worker(self) -> int:
-        """Fetch the whole session once if needed, then mount the previous window."""
+        """Read the previous page of the session if needed, then mount the previous window."""
         log, backend = self.log_view, self.state.backend
         if log.needs_history and self.state.session is not None:
-            log.set_history(await backend.run_io(backend.session_messages, self.state.session))
+            page = await backend.run_io(
+                backend.session_before, self.state.session, log.start, WINDOW
+            )
+            log.prepend(page.messages, complete=page.complete, start=page.start)
         return await log.load_earlier()
 
     # scribe turns

@@ -122,8 +122,12 @@ class ChatLog(VerticalScroll):
         """An empty log; `show()` fills it."""
         super().__init__(id=id)
         self.records: list[MessageView] = []
+        """The records read so far (a tail of the session, grown by "load earlier")."""
         self.first_shown = 0
         self.complete = True
+        """Whether `records` starts at the session's first record."""
+        self.start = 0
+        """Byte offset of `records[0]` in the session file (older pages are read before it)."""
 
     def compose(self) -> ComposeResult:
         """The (initially hidden) load-earlier button and the empty-session hint."""
@@ -136,12 +140,19 @@ class ChatLog(VerticalScroll):
         self.anchor()
 
     async def show(
-        self, records: list[MessageView], *, complete: bool = True, window: int = WINDOW
+        self,
+        records: list[MessageView],
+        *,
+        complete: bool = True,
+        start: int = 0,
+        window: int = WINDOW,
     ) -> None:
         """Replace the content with the last `window` of `records`; `complete` says whether
-        they start at the session's first record (else older ones are fetched on demand)."""
+        they start at the session's first record (else older ones are read on demand, before
+        byte offset `start`)."""
         self.records = list(records)
         self.complete = complete
+        self.start = start
         self.first_shown = max(0, len(self.records) - window)
         await self.query(".msg, ReviewCard").remove()
         widgets = [message_widget(r) for r in self.records[self.first_shown :]]
@@ -152,17 +163,17 @@ class ChatLog(VerticalScroll):
 
     @property
     def needs_history(self) -> bool:
-        """Whether "load earlier" must first fetch the session's older records."""
+        """Whether "load earlier" must first read an older page of the session."""
         return self.first_shown == 0 and not self.complete
 
-    def set_history(self, records: list[MessageView]) -> None:
-        """Adopt the session's complete record list (fetched for "load earlier")."""
-        shown = self.records[self.first_shown].id if self.records else None
-        ids = [r.id for r in records]
-        known = {r.id for r in records}
-        self.records = records + [r for r in self.records if r.id not in known]
-        self.first_shown = ids.index(shown) if shown in ids else len(records)
-        self.complete = True
+    def prepend(self, older: list[MessageView], *, complete: bool, start: int) -> None:
+        """Put an older page of the session before the records read so far (not mounted yet)."""
+        known = {r.id for r in self.records}
+        page = [r for r in older if r.id not in known]
+        self.records = page + self.records
+        self.first_shown += len(page)
+        self.complete = complete
+        self.start = start
 
     async def load_earlier(self, window: int = WINDOW) -> int:
         """Mount up to `window` older messages above the shown ones; returns how many."""
