@@ -52,11 +52,11 @@ def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
     """The coverage document of `rev` (raises HistoryError for an unknown revision)."""
     from charter.graphs.audit import load_findings, revision_key
     from charter.graphs.build import list_builds, list_questions, read_examples
-    from charter.specs import ProvenanceKind, load_spec_files, show_commit, spec_files_at
+    from charter.specs import ProvenanceKind, load_spec_files, spec_tree_at
     from charter.transcripts import Ledger
 
-    sha = show_commit(ws.root, rev, ws.spec_dir).sha
-    files = spec_files_at(ws.root, rev, ws.spec_dir)
+    tree = spec_tree_at(ws.root, rev, ws.spec_dir)  # one commit lookup for the sha and files
+    sha, files = tree.commit, tree.blobs
     spec, _ = load_spec_files(files)
     latest = _latest_build(list_builds(ws.builds_dir), sha)
     run = read_examples(ws.builds_dir / latest.id) if latest is not None else None

@@ -220,6 +220,11 @@ class SpecTree:
         """Whether the commit has the directory at all (git keeps no empty directories)."""
         return bool(self.files or self.links)
 
+    @property
+    def blobs(self) -> dict[str, bytes]:
+        """Files and links together, sorted by path: what `spec_files_at` returns."""
+        return dict(sorted({**self.files, **self.links}.items()))
+
 
 def spec_tree_at(repo_root: Path, rev: str, spec_dir: Path | str) -> SpecTree:
     """Every blob under `spec_dir` in the tree of `rev`'s commit; HistoryError for a bad rev."""
@@ -258,8 +263,7 @@ def _read_blobs(repo: GitRepo, objects: list[str]) -> list[bytes]:
 
 def spec_files_at(repo_root: Path, rev: str, spec_dir: Path | str) -> dict[str, bytes]:
     """The spec dir's files as committed in `rev` (paths relative to the spec dir)."""
-    tree = spec_tree_at(repo_root, rev, spec_dir)
-    return dict(sorted({**tree.files, **tree.links}.items()))
+    return spec_tree_at(repo_root, rev, spec_dir).blobs
 
 
 def requirement_history(
