@@ -1,8 +1,9 @@
 """Lazy package surfaces keep their types: every lazily loaded name is in the package's stub.
 
-`charter.agents` and `charter.graphs.build` resolve names on first use (PEP 562) so that the CLI
-starts without importing LangChain; their `__init__.pyi` stubs give type checkers the real type
-of each name. These tests keep the table, the stub and the modules in step.
+`charter.agents`, `charter.graphs.build`, `charter.specs` and `charter.specs.git` resolve names on
+first use (PEP 562) so that the CLI starts without importing LangChain and a command loads only
+the modules it uses; their `__init__.pyi` stubs give type checkers the real type of each name.
+These tests keep the table, the stub and the modules in step.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAZY = {"charter.agents": ROOT / "agents", "charter.graphs.build": ROOT / "graphs" / "build"}
+LAZY = {
+    "charter.agents": ROOT / "agents",
+    "charter.graphs.build": ROOT / "graphs" / "build",
+    "charter.specs": ROOT / "specs",
+    "charter.specs.git": ROOT / "specs" / "git",
+}
 
 
 def stub_names(folder: Path) -> dict[str, str | None]:

@@ -51,7 +51,7 @@ def coverage_command(
 def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
     """The coverage document of `rev` (raises HistoryError for an unknown revision)."""
     from charter.graphs.audit import load_findings, revision_key
-    from charter.graphs.build import list_builds, list_questions, read_examples
+    from charter.graphs.build import list_builds, list_questions
     from charter.specs import ProvenanceKind, load_spec_files, spec_tree_at
     from charter.transcripts import Ledger
 
@@ -59,7 +59,11 @@ def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
     sha, files = tree.commit, tree.blobs
     spec, _ = load_spec_files(files)
     latest = _latest_build(list_builds(ws.builds_dir), sha)
-    run = read_examples(ws.builds_dir / latest.id) if latest is not None else None
+    run = None
+    if latest is not None:  # the examples' runner loads only when there is a build to read
+        from charter.graphs.build import read_examples
+
+        run = read_examples(ws.builds_dir / latest.id)
     verdicts = {v.id: v for v in run.requirements} if run is not None else {}
     rows: list[dict[str, Any]] = []
     for req in spec.requirements():
