@@ -12,13 +12,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from charter.specs import git as _git  # lazy too: reading its table imports no git module
+from charter.specs import git as _git  # lazy too: reading its names imports no git module
 
 # `validate` names both a submodule and its main function: bound here, before any lazy import
 # of the submodule could bind the module object under that name instead.
 from charter.specs.validate import validate as validate
 
-# Public name -> module that defines it; the git names are `specs.git`'s own table.
+# Public name -> module that defines it; `specs.git`'s names resolve through its own surface.
 _EXPORTS: dict[str, str] = {
     "requirement_changes": "charter.specs.diff",
     **dict.fromkeys(
@@ -91,21 +91,18 @@ _EXPORTS: dict[str, str] = {
         ("MessageText", "blocking_errors", "merge_findings", "sort_findings", "validate_dir"),
         "charter.specs.validate",
     ),
-    **_git._EXPORTS,
+    **dict.fromkeys(_git.__all__, "charter.specs.git"),
 }
 
-__all__ = sorted([*_EXPORTS, *_git._RENAMED, "validate"])
+__all__ = sorted([*_EXPORTS, "validate"])
 
 
 def __getattr__(name: str) -> Any:
     """Import the module defining `name` on first use and return the attribute."""
-    if name in _git._RENAMED:
-        value = getattr(_git, name)
-    else:
-        module = _EXPORTS.get(name)
-        if module is None:
-            raise AttributeError(f"module 'charter.specs' has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'charter.specs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

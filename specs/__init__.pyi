@@ -4,6 +4,7 @@ Type checkers read this file instead of `__init__.py`; `tests/test_lazy_exports.
 it imports every name of `_EXPORTS` from the same module, so the two cannot drift.
 """
 
+from charter.specs import git as _git
 from charter.specs.diff import (
     requirement_changes,
 )
@@ -20,68 +21,7 @@ from charter.specs.edit_vocabulary import (
 from charter.specs.edits import (
     SpecWork,
 )
-from charter.specs.git.commit import (
-    HeadMovedError,
-    NothingToCommitError,
-    commit_spec_change,
-    unstage_paths,
-)
-from charter.specs.git.export import (
-    BranchExistsError,
-    ancestor_of,
-    commit_to_new_branch,
-)
-from charter.specs.git.hooks import (
-    HookRefusedError,
-)
-from charter.specs.git.journal import (
-    STEPS as JOURNAL_STEPS,
-)
-from charter.specs.git.journal import (
-    journal_file,
-    kill_point,
-    replay_journal,
-)
-from charter.specs.git.log import (
-    CommitDetail,
-    CommitInfo,
-    HeadInfo,
-    SpecTree,
-    repo_head,
-    requirement_history,
-    show_commit,
-    spec_files_at,
-    spec_log,
-    spec_tree_at,
-)
-from charter.specs.git.merge import (
-    merge_text,
-)
-from charter.specs.git.message import (
-    Change,
-    ChangeKind,
-    CommitMessage,
-    Intent,
-    parse_intents,
-    parse_trailers,
-    render_commit_message,
-)
-from charter.specs.git.probe import (
-    RepoProbe,
-    current_branch,
-    ensure_identity,
-    head_commit,
-    init_repo,
-    probe_repo,
-)
-from charter.specs.git.repo import (
-    GitIdentityError,
-    HistoryError,
-)
-from charter.specs.git.reqindex import (
-    IndexStats,
-    RequirementIndex,
-)
+from charter.specs.git import *  # noqa: F403  (typed in specs/git/__init__.pyi)
 from charter.specs.ids import (
     IdRegister,
     IdRegisterError,
@@ -148,7 +88,6 @@ from charter.specs.validate import (
 __all__ = [
     "EDITABLE_OPS",
     "EXAMPLE_INFO",
-    "JOURNAL_STEPS",
     "KEYWORDS",
     "KEYWORD_RE",
     "MAX_FILE_BYTES",
@@ -161,34 +100,18 @@ __all__ = [
     "SPEC_SUFFIX",
     "XREF_RE",
     "Applied",
-    "BranchExistsError",
-    "Change",
-    "ChangeKind",
-    "CommitDetail",
-    "CommitInfo",
-    "CommitMessage",
     "EditError",
     "EditOp",
     "Example",
     "Finding",
     "Forbidden",
-    "GitIdentityError",
-    "HeadInfo",
-    "HeadMovedError",
-    "HistoryError",
-    "HookRefusedError",
     "IdRegister",
     "IdRegisterError",
-    "IndexStats",
-    "Intent",
     "MessageText",
-    "NothingToCommitError",
     "Prose",
     "Provenance",
     "ProvenanceKind",
-    "RepoProbe",
     "Requirement",
-    "RequirementIndex",
     "Section",
     "SessionError",
     "Severity",
@@ -196,52 +119,30 @@ __all__ = [
     "SpecCommit",
     "SpecEdit",
     "SpecFile",
-    "SpecTree",
     "SpecWork",
     "Step",
-    "ancestor_of",
     "blocking_errors",
-    "commit_spec_change",
-    "commit_to_new_branch",
-    "current_branch",
-    "ensure_identity",
-    "head_commit",
-    "init_repo",
     "is_spec_file",
-    "journal_file",
-    "kill_point",
     "line_matches",
     "load_spec_dir",
     "load_spec_files",
     "merge_findings",
-    "merge_text",
     "names_requirement",
     "parse_bytes",
     "parse_file",
-    "parse_intents",
     "parse_session",
-    "parse_trailers",
-    "probe_repo",
     "read_spec_commit",
     "read_spec_dir",
-    "render_commit_message",
     "render_example",
     "render_file",
     "render_provenance",
     "render_requirement",
-    "replay_journal",
-    "repo_head",
     "requirement_changes",
-    "requirement_history",
     "section_prefix",
-    "show_commit",
     "sort_findings",
-    "spec_files_at",
-    "spec_log",
     "spec_paths",
-    "spec_tree_at",
     "split_id",
-    "unstage_paths",
     "validate",
     "validate_dir",
 ]
+__all__ += _git.__all__
