@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-import psutil
 from pydantic import BaseModel, ValidationError
 
 from charter.app.workspace import STATE_DIR
@@ -59,6 +58,8 @@ class LockInfo(BaseModel):
         """Whether the recorded process still runs (a different host is assumed alive)."""
         if self.hostname != socket.gethostname():
             return True
+        import psutil  # only when a lock file exists: `charter status` starts without it
+
         try:
             proc = psutil.Process(self.pid)
             started = proc.create_time()
@@ -94,6 +95,8 @@ def lock_file(path: Path) -> Path:
 
 def _own_record(purpose: str) -> bytes:
     """Serialise this process's LockInfo."""
+    import psutil
+
     info = LockInfo(
         pid=os.getpid(),
         create_time=psutil.Process().create_time(),

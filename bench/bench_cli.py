@@ -4,7 +4,8 @@ the median of RUNS runs of the installed `charter` command in a fresh process.
 
 Also, from `python -X importtime`, which heavy libraries each command imports: `--help` must
 import none (not pydantic, GitPython, sqlite-utils, LangChain, LangGraph, Textual), and `status`
-and `validate` none of the model or TUI stacks (LangChain, LangGraph, Textual, openai).
+and `validate` none of the model or TUI stacks (LangChain, LangGraph, Textual, openai), nor
+GitPython (git runs as plain processes) or psutil (needed only while the lock is held).
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNS = 10
 COMMANDS = (("--help",), ("status",), ("validate",))
 HEAVY_FOR_HELP = ("pydantic", "git", "sqlite_utils", "langchain", "langgraph", "textual", "openai")
-HEAVY_FOR_COMMANDS = ("langchain", "langchain_core", "langgraph", "textual", "openai")
+HEAVY_FOR_COMMANDS = (
+    "langchain",
+    "langchain_core",
+    "langgraph",
+    "textual",
+    "openai",
+    "git",
+    "psutil",
+)
 
 
 def _charter() -> list[str]:

@@ -1,144 +1,112 @@
-"""The spec format's public surface: models, parse, render, load, validate and ID allocation.
+"""The spec format's public surface: models, parse, render, load, validate and ID allocation,
+the spec's history on git (`specs.git`), requirement-level differences (`diff`), examples'
+shell sessions (`session`) and the edit vocabulary (`edit_vocabulary`, `edits`).
 
-Other packages use only these names (DESIGN §2, §4).
+Other packages use only these names (DESIGN §2, §4). Names resolve lazily (PEP 562), so a
+command loads only the part of the format it uses (`charter validate` never loads git or the
+edit machinery); `__init__.pyi` gives each name its type.
 """
 
-from charter.specs.ids import (
-    IdRegister,
-    IdRegisterError,
-    names_requirement,
-    section_prefix,
-    split_id,
-)
-from charter.specs.loader import (
-    REGISTER_NAME,
-    SPEC_SUFFIX,
-    SpecCommit,
-    is_spec_file,
-    load_spec_dir,
-    load_spec_files,
-    read_spec_commit,
-    read_spec_dir,
-    spec_paths,
-)
-from charter.specs.model import (
-    KEYWORD_RE,
-    KEYWORDS,
-    MSG_ID_RE,
-    REQ_ID_PATTERN,
-    REQ_ID_RE,
-    XREF_RE,
-    Example,
-    Finding,
-    Prose,
-    Provenance,
-    ProvenanceKind,
-    Requirement,
-    Section,
-    Severity,
-    Spec,
-    SpecFile,
-)
-from charter.specs.parser import MAX_FILE_BYTES, parse_bytes, parse_file
-from charter.specs.render import (
-    render_example,
-    render_file,
-    render_provenance,
-    render_requirement,
-)
-from charter.specs.validate import (
-    MessageText,
-    blocking_errors,
-    merge_findings,
-    sort_findings,
-    validate,
-    validate_dir,
-)
+from __future__ import annotations
 
-__all__ = [
-    "KEYWORDS",
-    "KEYWORD_RE",
-    "MAX_FILE_BYTES",
-    "MSG_ID_RE",
-    "REGISTER_NAME",
-    "REQ_ID_PATTERN",
-    "REQ_ID_RE",
-    "SPEC_SUFFIX",
-    "XREF_RE",
-    "Example",
-    "Finding",
-    "IdRegister",
-    "IdRegisterError",
-    "MessageText",
-    "Prose",
-    "Provenance",
-    "ProvenanceKind",
-    "Requirement",
-    "Section",
-    "Severity",
-    "Spec",
-    "SpecCommit",
-    "SpecFile",
-    "blocking_errors",
-    "is_spec_file",
-    "load_spec_dir",
-    "load_spec_files",
-    "merge_findings",
-    "names_requirement",
-    "parse_bytes",
-    "parse_file",
-    "read_spec_commit",
-    "read_spec_dir",
-    "render_example",
-    "render_file",
-    "render_provenance",
-    "render_requirement",
-    "section_prefix",
-    "sort_findings",
-    "spec_paths",
-    "split_id",
-    "validate",
-    "validate_dir",
-]
+import importlib
+from typing import Any
 
-# Spec history on git (specs/git/): commits that carry the user's words, and reading them.
-from charter.specs import git as _git
-from charter.specs.git import *  # noqa: F403  (its names are listed once, there)
+from charter.specs import git as _git  # lazy too: reading its names imports no git module
 
-__all__ += _git.__all__
+# `validate` names both a submodule and its main function: bound here, before any lazy import
+# of the submodule could bind the module object under that name instead.
+from charter.specs.validate import validate as validate
 
-# Requirement-level differences between two versions of the spec (specs/diff.py).
-from charter.specs.diff import requirement_changes  # noqa: E402
+# Public name -> module that defines it; `specs.git`'s names resolve through its own surface.
+_EXPORTS: dict[str, str] = {
+    "requirement_changes": "charter.specs.diff",
+    **dict.fromkeys(
+        (
+            "Applied",
+            "EDITABLE_OPS",
+            "EditError",
+            "EditOp",
+            "Forbidden",
+            "OP_FIELDS",
+            "OP_MARK",
+            "SpecEdit",
+        ),
+        "charter.specs.edit_vocabulary",
+    ),
+    "SpecWork": "charter.specs.edits",
+    **dict.fromkeys(
+        ("IdRegister", "IdRegisterError", "names_requirement", "section_prefix", "split_id"),
+        "charter.specs.ids",
+    ),
+    **dict.fromkeys(
+        (
+            "REGISTER_NAME",
+            "SPEC_SUFFIX",
+            "SpecCommit",
+            "is_spec_file",
+            "load_spec_dir",
+            "load_spec_files",
+            "read_spec_commit",
+            "read_spec_dir",
+            "spec_paths",
+        ),
+        "charter.specs.loader",
+    ),
+    **dict.fromkeys(
+        (
+            "EXAMPLE_INFO",
+            "Example",
+            "Finding",
+            "KEYWORDS",
+            "KEYWORD_RE",
+            "MSG_ID_RE",
+            "Prose",
+            "Provenance",
+            "ProvenanceKind",
+            "REQ_ID_PATTERN",
+            "REQ_ID_RE",
+            "Requirement",
+            "Section",
+            "Severity",
+            "Spec",
+            "SpecFile",
+            "XREF_RE",
+        ),
+        "charter.specs.model",
+    ),
+    **dict.fromkeys(
+        ("MAX_FILE_BYTES", "parse_bytes", "parse_file"),
+        "charter.specs.parser",
+    ),
+    **dict.fromkeys(
+        ("render_example", "render_file", "render_provenance", "render_requirement"),
+        "charter.specs.render",
+    ),
+    **dict.fromkeys(
+        ("SessionError", "Step", "line_matches", "parse_session"),
+        "charter.specs.session",
+    ),
+    **dict.fromkeys(
+        ("MessageText", "blocking_errors", "merge_findings", "sort_findings", "validate_dir"),
+        "charter.specs.validate",
+    ),
+    **dict.fromkeys(_git.__all__, "charter.specs.git"),
+}
 
-__all__ += ["requirement_changes"]
+__all__ = sorted([*_EXPORTS, "validate"])
 
-# Examples under requirements: reading a shell session (specs/session.py).
-from charter.specs.model import EXAMPLE_INFO  # noqa: E402
-from charter.specs.session import SessionError, Step, line_matches, parse_session  # noqa: E402
 
-__all__ += ["EXAMPLE_INFO", "SessionError", "Step", "line_matches", "parse_session"]
-# Edits of a spec: the operation vocabulary (specs/edit_vocabulary.py) and applying edits
-# (specs/edits.py).
-from charter.specs.edit_vocabulary import (  # noqa: E402
-    EDITABLE_OPS,
-    OP_FIELDS,
-    OP_MARK,
-    Applied,
-    EditError,
-    EditOp,
-    Forbidden,
-    SpecEdit,
-)
-from charter.specs.edits import SpecWork  # noqa: E402
+def __getattr__(name: str) -> Any:
+    """Import the module defining `name` on first use and return the attribute."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'charter.specs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-__all__ += [
-    "EDITABLE_OPS",
-    "OP_FIELDS",
-    "OP_MARK",
-    "Applied",
-    "EditError",
-    "EditOp",
-    "Forbidden",
-    "SpecEdit",
-    "SpecWork",
-]
+
+def __dir__() -> list[str]:
+    """Public names, for tab completion and introspection."""
+    return __all__

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from charter.specs.git import spec_tree_at
 from charter.specs.ids import REGISTER_NAME
 from charter.specs.model import Finding, Severity, Spec, SpecFile
 from charter.specs.parser import parse_bytes
@@ -77,6 +76,8 @@ def read_spec_commit(repo_root: Path, rev: str, spec_dir: Path | str) -> SpecCom
 
     Raises `HistoryError` for an unknown revision or a spec dir outside the repository.
     """
+    from charter.specs.git import spec_tree_at  # git only when a commit is read, not the disk
+
     tree = spec_tree_at(repo_root, rev, spec_dir)
     files = {p: data for p, data in tree.files.items() if is_spec_file(p)}
     skipped = tuple(p for p in tree.links if is_spec_file(p))

@@ -1,8 +1,9 @@
 """Lazy package surfaces keep their types: every lazily loaded name is in the package's stub.
 
-`charter.agents` and `charter.graphs.build` resolve names on first use (PEP 562) so that the CLI
-starts without importing LangChain; their `__init__.pyi` stubs give type checkers the real type
-of each name. These tests keep the table, the stub and the modules in step.
+`charter.agents`, `charter.graphs.build`, `charter.specs` and `charter.specs.git` resolve names on
+first use (PEP 562) so that the CLI starts without importing LangChain and a command loads only
+the modules it uses; their `__init__.pyi` stubs give type checkers the real type of each name.
+These tests keep the table, the stub and the modules in step.
 """
 
 from __future__ import annotations
@@ -16,30 +17,44 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAZY = {"charter.agents": ROOT / "agents", "charter.graphs.build": ROOT / "graphs" / "build"}
+LAZY = {
+    "charter.agents": ROOT / "agents",
+    "charter.graphs.build": ROOT / "graphs" / "build",
+    "charter.specs": ROOT / "specs",
+    "charter.specs.git": ROOT / "specs" / "git",
+}
 
 
 def stub_names(folder: Path) -> dict[str, str | None]:
-    """Names the stub declares: imported ones with their module, defined ones with None."""
+    """Names the stub declares: imported ones with their module (all of a lazy package's names
+    for `from package import *`), defined ones with None; private helper names left out."""
     tree = ast.parse((folder / "__init__.pyi").read_text(encoding="utf-8"))
     out: dict[str, str | None] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("charter."):
-            out.update({alias.asname or alias.name: node.module for alias in node.names})
+            for alias in node.names:
+                if alias.name == "*":
+                    out.update(dict.fromkeys(stub_all(LAZY[node.module]), node.module))
+                elif not (alias.asname or alias.name).startswith("_"):
+                    out[alias.asname or alias.name] = node.module
         elif isinstance(node, ast.FunctionDef | ast.ClassDef):
             out[node.name] = None
     return out
 
 
 def stub_all(folder: Path) -> list[str]:
-    """The stub's `__all__`."""
+    """The stub's `__all__`, plus the names of every lazy package it star-imports (the stub
+    adds them with `__all__ += package.__all__`)."""
     tree = ast.parse((folder / "__init__.pyi").read_text(encoding="utf-8"))
+    names: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
         ):
-            return list(ast.literal_eval(node.value))
-    return []
+            names += ast.literal_eval(node.value)
+        elif isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            names += stub_all(LAZY[str(node.module)])
+    return names
 
 
 @pytest.mark.parametrize("package", sorted(LAZY))

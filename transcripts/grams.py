@@ -13,21 +13,34 @@ the query contains every gram of it (SQLite's `lower()` folds ASCII only, and so
 from __future__ import annotations
 
 import re
+from functools import cache
 
 _UNSPACED_CLASS = (
     "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff"
     "\uff66-\uff9f\U00020000-\U0003134f"
 )
-_UNSPACED = re.compile(f"[{_UNSPACED_CLASS}]")
 _WORD = re.compile(r"\w")
-_SPECIAL = re.compile(rf"[^\w\s]|[{_UNSPACED_CLASS}]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+# Compiled on first use: the wide character classes cost milliseconds to compile, and a
+# command that only reads the index (`charter status`) never needs them.
+@cache
+def _unspaced() -> re.Pattern[str]:
+    """A character of a script written without spaces between words."""
+    return re.compile(f"[{_UNSPACED_CLASS}]")
+
+
+@cache
+def _special() -> re.Pattern[str]:
+    """A character that is neither a space nor an ordinary word character, or unspaced."""
+    return re.compile(rf"[^\w\s]|[{_UNSPACED_CLASS}]")
 
 
 def needs_substring_search(query: str) -> bool:
     """Whether the word index cannot find this query: it has no word characters, or it is in a
     script written without spaces between words (CJK, Thai, ...)."""
-    return not _WORD.search(query) or bool(_UNSPACED.search(query))
+    return not _WORD.search(query) or bool(_unspaced().search(query))
 
 
 def fold(text: str) -> str:
@@ -39,7 +52,7 @@ def message_grams(text: str) -> set[str]:
     """Every special character of a message and the two bigrams around each one."""
     folded = fold(text)
     grams: set[str] = set()
-    for found in _SPECIAL.finditer(folded):
+    for found in _special().finditer(folded):
         i = found.start()
         grams.add(folded[i])
         if i > 0:
@@ -55,9 +68,10 @@ def query_grams(query: str) -> list[str]:
     folded = fold(query)
     if len(folded) == 1:
         return [folded]
+    special = _special()
     grams = {
         folded[i : i + 2]
         for i in range(len(folded) - 1)
-        if _SPECIAL.match(folded, i) or _SPECIAL.match(folded, i + 1)
+        if special.match(folded, i) or special.match(folded, i + 1)
     }
     return sorted(grams, key=lambda g: (-sum(not c.isascii() for c in g), g))

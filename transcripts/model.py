@@ -112,7 +112,6 @@ class Hit(BaseModel):
 
     record: Record
     snippet: str
-    rank: float | None = None
 
 
 class ReindexStats(BaseModel):

@@ -7,11 +7,14 @@ found through the character-gram index (`grams.py`) and checked with the exact s
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from charter.transcripts.grams import needs_substring_search, query_grams
 from charter.transcripts.model import Hit
-from charter.transcripts.rows import FTS, GRAMS, MESSAGES, row_record
+from charter.transcripts.rows import FTS, MESSAGES, row_record
 from charter.transcripts.snippet import make_snippet, query_terms
 
 if TYPE_CHECKING:
@@ -24,7 +27,9 @@ def search_messages(db: Database, query: str, limit: int, role: str | None) -> l
         rows = _substring_search(db, query, limit, role)
     else:
         # FTS5 walks its doclists in rowid order and stops at the limit; ranking every match
-        # by bm25 instead costs 20x more on a large ledger (bench/bench_ledger.py).
+        # by bm25 instead costs 20x more on a large ledger (bench/bench_ledger.py). Even the
+        # bm25 of the returned rows alone is not free: it counts every row holding each term
+        # (a whole doclist per term), so results carry no rank at all.
         rows = list(
             db.table(MESSAGES).search(
                 query,
@@ -33,37 +38,29 @@ def search_messages(db: Database, query: str, limit: int, role: str | None) -> l
                 limit=limit,
                 where="role = :role" if role else None,
                 where_args={"role": role} if role else None,
-                include_rank=True,
             )
         )
     terms = query_terms(query)
-    return [
-        Hit(
-            record=row_record(row),
-            snippet=make_snippet(row["text"], terms),
-            rank=row.get("rank"),
-        )
-        for row in rows
-    ]
+    return [Hit(record=row_record(row), snippet=make_snippet(row["text"], terms)) for row in rows]
 
 
 def _substring_search(
     db: Database, query: str, limit: int, role: str | None
 ) -> list[dict[str, Any]]:
-    """Messages containing `query` (ASCII case folded), newest first: candidates come from the
-    gram index, walked newest first along the rarest-looking gram, and each is checked for the
-    other grams and with the exact substring test, so the walk stops at `limit`."""
+    """Messages containing `query` (ASCII case folded), newest first, through the gram index:
+    one fixed statement (`gram_search.sql`) walks the rarest-looking gram and checks the rest."""
     first, *others = query_grams(query)
-    params: dict[str, Any] = {"gram": first, "needle": query, "limit": limit}
-    checks = ["instr(lower(m.text), lower(:needle)) > 0"]
-    for n, gram in enumerate(others):
-        params[f"g{n}"] = gram
-        checks.append(f"exists (select 1 from [{GRAMS}] o where o.gram = :g{n} and o.seq = g.seq)")
-    if role:
-        params["role"] = role
-        checks.append("m.role = :role")
-    sql = (
-        f"select m.* from [{GRAMS}] g join [{MESSAGES}] m on m.seq = g.seq "
-        f"where g.gram = :gram and {' and '.join(checks)} order by g.seq desc limit :limit"
-    )
-    return list(db.query(sql, params))
+    params = {
+        "gram": first,
+        "others": json.dumps(others, ensure_ascii=False),
+        "needle": query,
+        "role": role,
+        "limit": limit,
+    }
+    return list(db.query(_statement("gram_search"), params))
+
+
+@cache
+def _statement(name: str) -> str:
+    """A fixed SQL statement of this package, read once from `<name>.sql`."""
+    return (files("charter.transcripts") / f"{name}.sql").read_text(encoding="utf-8")

@@ -52,11 +52,11 @@ def coverage_doc(ws: Workspace, rev: str = "HEAD") -> dict[str, Any]:
     from charter.app.services.verdicts import latest_build
     from charter.graphs.audit import load_findings, revision_key
     from charter.graphs.build import list_questions
-    from charter.specs import ProvenanceKind, load_spec_files, show_commit, spec_files_at
+    from charter.specs import ProvenanceKind, load_spec_files, spec_tree_at
     from charter.transcripts import Ledger
 
-    sha = show_commit(ws.root, rev, ws.spec_dir).sha
-    files = spec_files_at(ws.root, rev, ws.spec_dir)
+    tree = spec_tree_at(ws.root, rev, ws.spec_dir)  # one commit lookup for the sha and files
+    sha, files = tree.commit, tree.blobs
     spec, _ = load_spec_files(files)
     latest, run = latest_build(ws.builds_dir, sha)
     verdicts = {v.id: v for v in run.requirements} if run is not None else {}

@@ -10,9 +10,9 @@ Public surface:
 - `load_fixes(state_db, finding=None)`: the fix requests made so far;
 - `request_fix(...)`: hand a finding to the scribe as a reviewed proposal (see `graphs.audit.fix`).
 
-The graph and the fix (LangGraph, the scribe) load on first use (PEP 562), so reading stored
-findings (`charter status`, `charter coverage`) never imports the model stack; the
-`TYPE_CHECKING` imports give those names their real types.
+The graph and the fix (LangGraph, the scribe), and the audit's inputs, load on first use (PEP
+562), so reading stored findings (`charter status`, `charter coverage`) never imports the model
+stack or the drift checks; the `TYPE_CHECKING` imports give those names their real types.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from charter.graphs.audit.drift import LockedChange
 from charter.graphs.audit.findings import (
     AuditFinding,
     Evidence,
@@ -29,7 +28,6 @@ from charter.graphs.audit.findings import (
     sort_findings,
     unknown_requirements,
 )
-from charter.graphs.audit.inputs import locked_history, spec_dir_files, user_records
 from charter.graphs.audit.store import (
     AuditRun,
     AuditStore,
@@ -43,10 +41,16 @@ from charter.graphs.audit.store import (
 )
 
 if TYPE_CHECKING:
+    from charter.graphs.audit.drift import LockedChange
     from charter.graphs.audit.fix import FINDING_TRAILER, FIX_KIND, request_fix
     from charter.graphs.audit.graph import AuditRequest, AuditResult, run_audit
+    from charter.graphs.audit.inputs import locked_history, spec_dir_files, user_records
 
 _LAZY = {
+    "LockedChange": "charter.graphs.audit.drift",
+    "locked_history": "charter.graphs.audit.inputs",
+    "spec_dir_files": "charter.graphs.audit.inputs",
+    "user_records": "charter.graphs.audit.inputs",
     "FINDING_TRAILER": "charter.graphs.audit.fix",
     "FIX_KIND": "charter.graphs.audit.fix",
     "request_fix": "charter.graphs.audit.fix",

@@ -68,11 +68,10 @@ class JailPolicy:
 
 @dataclass(frozen=True)
 class SandboxInfo:
-    """Whether a bubblewrap jail can be made here: the binary, its version, or why not."""
+    """Whether a bubblewrap jail can be made here: the binary, or why not."""
 
     usable: bool
     bwrap: str | None
-    version: str
     problem: str
 
     def message(self) -> str:
@@ -99,21 +98,16 @@ def detect_sandbox(bwrap: str = "bwrap") -> SandboxInfo:
 def _detect(found: str, name: str) -> SandboxInfo:
     """Run a tiny jail with `found`; cached per binary."""
     if not found:
-        return SandboxInfo(False, None, "", f"bubblewrap (`{name}`) is not installed")
+        return SandboxInfo(False, None, f"bubblewrap (`{name}`) is not installed")
     try:
-        version = subprocess.run(
-            [found, "--version"], capture_output=True, text=True, timeout=10, check=False
-        ).stdout.strip()
         argv = [found, *_namespace_args(network=False), *_system_mounts(), "--", "/bin/true"]
         probe = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return SandboxInfo(False, found, "", f"bubblewrap (`{found}`) could not run: {exc}")
+        return SandboxInfo(False, found, f"bubblewrap (`{found}`) could not run: {exc}")
     if probe.returncode != 0:
         why = probe.stderr.strip().splitlines()[-1:] or [f"exit {probe.returncode}"]
-        return SandboxInfo(
-            False, found, version, f"bubblewrap cannot create namespaces here ({why[0]})"
-        )
-    return SandboxInfo(True, found, version, "")
+        return SandboxInfo(False, found, f"bubblewrap cannot create namespaces here ({why[0]})")
+    return SandboxInfo(True, found, "")
 
 
 def policy_problem(policy: JailPolicy) -> str | None:

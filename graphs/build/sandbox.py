@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import psutil
-
 from charter.graphs.build.cgroup import PidsCgroup
 from charter.graphs.build.jail import (
     JailPolicy,
@@ -241,6 +239,8 @@ def _count(pid: int) -> int:
 
     Scans all of /proc: only used where no cgroup counts for us.
     """
+    import psutil  # here, not at the top: reading a build's verdicts never needs it
+
     try:
         return len(psutil.Process(pid).children(recursive=True))
     except psutil.Error:

@@ -230,6 +230,11 @@ class SpecTree:
         """Whether the commit has the directory at all (git keeps no empty directories)."""
         return bool(self.files or self.links)
 
+    @property
+    def blobs(self) -> dict[str, bytes]:
+        """Files and links together, sorted by path: what `spec_files_at` returns."""
+        return dict(sorted({**self.files, **self.links}.items()))
+
 
 def spec_tree_at(
     repo_root: Path, rev: str, spec_dir: Path | str, known: Iterable[bytes] = ()
@@ -292,8 +297,7 @@ def spec_files_at(
 ) -> dict[str, bytes]:
     """The spec dir's files as committed in `rev` (paths relative to the spec dir); `known` as
     for `spec_tree_at`."""
-    tree = spec_tree_at(repo_root, rev, spec_dir, known)
-    return dict(sorted({**tree.files, **tree.links}.items()))
+    return spec_tree_at(repo_root, rev, spec_dir, known).blobs
 
 
 def requirement_history(

@@ -121,31 +121,62 @@ def run_git(
 
 @contextlib.contextmanager
 def open_repo(root: Path) -> Iterator[GitRepo]:
-    """Open the repository around `root` (closing GitPython's helper processes afterwards)."""
-    import git
+    """Open the repository around `root` (closing GitPython's helper processes afterwards).
 
+    Where the repository lies is asked of git itself (one `git rev-parse`); GitPython is
+    imported only when a caller needs it, so reading HEAD or a commit's tree stays cheap.
+    """
+    top, git_dir, common_dir = _locate(Path(root))
+    repo = GitRepo(top, git_dir, common_dir, Path(root))
     try:
-        repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise HistoryError(f"{root} is not inside a git repository; run charter init") from exc
-    try:
-        if repo.bare or repo.working_tree_dir is None:
-            raise HistoryError(f"{root} is a bare repository; Charter needs a working tree")
-        yield GitRepo(repo, Path(root))
+        yield repo
     finally:
         repo.close()
+
+
+def _locate(root: Path) -> tuple[Path, Path, Path]:
+    """The work tree's top level, the git dir and the common git dir of the repository around
+    `root`; HistoryError when there is none or it has no work tree."""
+    try:
+        code, out, _err = probe_git(
+            ["rev-parse", "--absolute-git-dir", "--git-common-dir", "--show-toplevel"], cwd=root
+        )
+    except (FileNotFoundError, NotADirectoryError):
+        code, out = 128, b""
+    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    if code != 0 or len(lines) != 3:
+        if lines:  # git found a repository but no work tree: it failed at --show-toplevel
+            raise HistoryError(f"{root} is a bare repository; Charter needs a working tree")
+        raise HistoryError(f"{root} is not inside a git repository; run charter init")
+    git_dir, common_dir, top = lines
+    return Path(top), Path(git_dir), (root / common_dir).absolute()
 
 
 class GitRepo:
     """A repository plus the workspace root's place in it."""
 
-    def __init__(self, repo: Any, root: Path) -> None:
-        self.repo = repo
-        self.top = Path(repo.working_tree_dir).resolve()
-        self.git_dir = Path(repo.git_dir).absolute()
-        self.common_dir = Path(repo.common_dir).absolute()
+    def __init__(self, top: Path, git_dir: Path, common_dir: Path, root: Path) -> None:
+        self.top = top.resolve()
+        self.git_dir = git_dir.absolute()
+        self.common_dir = common_dir
+        self._repo: Any = None
         rel = root.resolve().relative_to(self.top).as_posix()
         self.prefix = "" if rel == "." else rel + "/"
+
+    @property
+    def repo(self) -> Any:
+        """GitPython's handle on the repository, opened on first use."""
+        if self._repo is None:
+            import git
+
+            self._repo = git.Repo(self.top)
+        return self._repo
+
+    def close(self) -> None:
+        """Stop GitPython's helper processes, if it was opened."""
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
 
     def run(
         self,
