@@ -46,6 +46,10 @@ class BuildSettings(BaseModel):
     max_processes: int = Field(default=512, ge=8)
     # Host paths (toolchains, caches) a jailed command may read; none by default.
     read_only: list[str] = Field(default_factory=list)
+    # A LangGraph Server that runs builds (`charter build --remote URL` overrides), and the
+    # environment variable holding its bearer token (the token itself never goes in this file).
+    remote: str | None = None
+    remote_token_env: str = Field(default="CHARTER_REMOTE_TOKEN", min_length=1)
 
     @field_validator("read_only")
     @classmethod

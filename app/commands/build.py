@@ -80,6 +80,9 @@ def build_command(
         None, "--concurrency", min=1, max=64, help="Tasks run in parallel (default [build])."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a final summary as JSON."),
+    remote: str | None = typer.Option(
+        None, "--remote", metavar="URL", help="Build on a LangGraph Server (default [build])."
+    ),
 ) -> None:
     """Build the spec at REV in .charter/builds/<id>/ (isolated: sees only that commit)."""
     from charter.agents import ModelError
@@ -128,9 +131,17 @@ def build_command(
         forced_audit=forced_audit,
         jail=jail,
     )
+    from charter.app.commands.build_remote import remote_of, run_remote
+    from charter.graphs.build import RemoteError
+
+    url = remote_of(request, remote, settings)
     progress = BuildProgress(quiet=as_json, silent=is_quiet())
     try:
-        outcome = run_build(request, progress)
+        outcome = (
+            run_remote(request, url, settings, progress) if url else run_build(request, progress)
+        )
+    except RemoteError as exc:
+        raise fail(str(exc), 4) from None
     except NothingToResume as exc:
         raise fail(str(exc), 1) from None
     except BuildInputError as exc:

@@ -63,6 +63,16 @@ from charter.graphs.build.records import (
     read_record,
     shown_status,
 )
+from charter.graphs.build.remote import (
+    RemoteError,
+    RemoteServer,
+    remote_link,
+    resume_remote_build,
+    run_remote_build,
+)
+from charter.graphs.build.remote_wire import (
+    RemoteSettings,
+)
 from charter.graphs.build.run import (
     BuildBusyError,
     BuildInputError,
@@ -104,6 +114,9 @@ __all__ = [
     "Outcome",
     "PathRefused",
     "PlanLoadError",
+    "RemoteError",
+    "RemoteServer",
+    "RemoteSettings",
     "RequirementVerdict",
     "ResponseCache",
     "SandboxInfo",
@@ -127,10 +140,13 @@ __all__ = [
     "policy_problem",
     "read_examples",
     "read_record",
+    "remote_link",
     "render_diff",
     "requirement_verdicts",
+    "resume_remote_build",
     "run_build",
     "run_jailed",
+    "run_remote_build",
     "shown_status",
     "write_files",
 ]

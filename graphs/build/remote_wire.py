@@ -18,7 +18,7 @@ import re
 import shutil
 import tarfile
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -72,6 +72,16 @@ class RemoteInput(BaseModel):
         """A build ID names a directory on the server: only the `b-...` form is accepted."""
         if not BUILD_ID_RE.match(value):
             raise ValueError(f"{value!r} is not a build ID")
+        return value
+
+    @field_validator("spec")
+    @classmethod
+    def _spec_paths(cls, value: dict[str, str]) -> dict[str, str]:
+        """Spec paths become files of the server's snapshot: relative `.md` paths only."""
+        for rel in value:
+            pure = PurePosixPath(rel)
+            if pure.is_absolute() or ".." in pure.parts or "\\" in rel or not rel.endswith(".md"):
+                raise ValueError(f"{rel!r} is not a spec file path")
         return value
 
     @classmethod

@@ -17,6 +17,7 @@ one place that records a crashed or interrupted build honestly (never left "runn
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 import uuid
@@ -31,7 +32,6 @@ from langgraph.graph import END, START, StateGraph
 from charter.agents import ModelSettings
 from charter.graphs.build.jail import JailPolicy, Limits, policy_problem
 from charter.graphs.build.journal import BuildEvent
-from charter.graphs.build.paths import check_path
 from charter.graphs.build.records import FINISHED_STATUSES, BuildStatus, read_record
 from charter.graphs.build.remote_wire import SERVER_DIR_ENV, RemoteInput
 from charter.graphs.build.run import BuildOutcome, BuildRequest, run_build
@@ -87,8 +87,6 @@ def build_request(spec: RemoteInput, thread_id: str) -> BuildRequest:
     builds_dir = tdir / "builds"
     bdir = builds_dir / spec.build_id
     files = spec.files()
-    for rel in files:
-        check_path(tdir / "spec-names", rel)  # the names become paths of the snapshot
     plan_file = None
     if (plan := spec.plan_bytes()) is not None:
         plan_file = tdir / "plan.toml"
@@ -143,10 +141,13 @@ def build(state: ServerState, config: RunnableConfig) -> dict[str, Any]:
     if ended and record is not None and record.status is not BuildStatus.ERROR:
         return {"outcome": {"build_id": record.id, "status": record.status.value}}
     writer = get_stream_writer()
+    # Task threads report too; the writer needs this run's context, so each event is sent
+    # from a copy of it (one context cannot be entered by two threads at once).
+    context = contextvars.copy_context()
 
     def send(event: BuildEvent) -> None:
         """Forward one progress event to the client's stream."""
-        writer(asdict(event))
+        context.copy().run(writer, asdict(event))
 
     outcome = run_build(build_request(spec, thread_id), send)
     return {"outcome": outcome_dict(outcome)}

@@ -1,0 +1,72 @@
+"""`charter build --remote URL` (or `[build] remote`): the CLI side of builds on LangGraph Server.
+
+The build itself is `graphs.build.remote`; this module only turns the workspace's settings into
+what it needs: the server URL, the bearer token from the environment variable `[build]
+remote_token_env` names, and the `[build]` settings the server honours.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from charter.app.commands.common import fail
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from charter.app.config import BuildSettings
+    from charter.graphs.build import BuildEvent, BuildOutcome, BuildRequest
+
+
+def remote_of(request: BuildRequest, remote: str | None, settings: BuildSettings) -> str | None:
+    """The server a build runs on: `--remote`, the one a resumed remote build ran on, or
+    `[build] remote` for a new build (None: a local build)."""
+    from charter.graphs.build import remote_link
+
+    if request.resume:
+        link = remote_link(request.builds_dir, request.resume)
+        return link.url if link is not None else None
+    if request.replay:
+        return None  # a replay answers from the local cache: it needs no server
+    return remote or settings.remote
+
+
+def run_remote(
+    request: BuildRequest, url: str, settings: BuildSettings, on_event: Callable[[BuildEvent], None]
+) -> BuildOutcome:
+    """Run (or resume) `request` on the build server at `url`."""
+    from charter.graphs.build import (
+        RemoteServer,
+        RemoteSettings,
+        resume_remote_build,
+        run_remote_build,
+    )
+
+    token = os.environ.get(settings.remote_token_env, "").strip()
+    if not token:
+        raise fail(
+            f"set {settings.remote_token_env} to the build server's token "
+            "([build] remote_token_env names the variable)",
+            2,
+        )
+    server = RemoteServer(url=url, token=token)
+    if request.resume:
+        return resume_remote_build(request, server, on_event)
+    jail = request.jail
+    assert jail is not None
+    remote = RemoteSettings(
+        concurrency=request.concurrency,
+        max_fix_attempts=request.max_fix_attempts,
+        verify_timeout=request.verify_timeout,
+        output_bytes=jail.limits.output_bytes,
+        file_bytes=jail.limits.file_bytes,
+        processes=jail.limits.processes,
+        network=jail.network,
+        plan_only=request.plan_only,
+        force=request.force,
+        fresh=request.fresh,
+        replan=request.replan,
+        forced_audit=list(request.forced_audit),
+    )
+    return run_remote_build(request, server, remote, on_event)
