@@ -86,11 +86,13 @@ def build_command(
 ) -> None:
     """Build the spec at REV in .charter/builds/<id>/ (isolated: sees only that commit)."""
     from charter.agents import ModelError
+    from charter.app.commands.build_remote import remote_of, run_remote
     from charter.graphs.build import (
         BuildBusyError,
         BuildInputError,
         BuildRequest,
         NothingToResume,
+        RemoteError,
         policy_problem,
         run_build,
     )
@@ -103,9 +105,11 @@ def build_command(
     ws = open_ws()
     settings = ws.config.build
     jail = settings.jail_policy()
-    if not plan_only and (problem := policy_problem(jail)) is not None:
+    url = remote_of(ws.builds_dir, resume=resume, replay=replay, remote=remote, settings=settings)
+    # A remote build's commands run in the server's jail, not in one made here.
+    if not plan_only and not url and (problem := policy_problem(jail)) is not None:
         raise fail(problem, 2)
-    if jail.sandbox == "none" and not plan_only:
+    if jail.sandbox == "none" and not plan_only and not url:
         typer.echo(f"charter: warning: no sandbox: {jail.describe()}", err=True)
     forced_audit: list[str] = []
     if not (replay or resume):
@@ -131,10 +135,6 @@ def build_command(
         forced_audit=forced_audit,
         jail=jail,
     )
-    from charter.app.commands.build_remote import remote_of, run_remote
-    from charter.graphs.build import RemoteError
-
-    url = remote_of(request, remote, settings)
     progress = BuildProgress(quiet=as_json, silent=is_quiet())
     try:
         outcome = (

@@ -14,21 +14,29 @@ from charter.app.commands.common import fail
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from charter.app.config import BuildSettings
     from charter.graphs.build import BuildEvent, BuildOutcome, BuildRequest
 
 
-def remote_of(request: BuildRequest, remote: str | None, settings: BuildSettings) -> str | None:
-    """The server a build runs on: `--remote`, the one a resumed remote build ran on, or
-    `[build] remote` for a new build (None: a local build)."""
+def remote_of(
+    builds_dir: Path,
+    *,
+    resume: str | None,
+    replay: str | None,
+    remote: str | None,
+    settings: BuildSettings,
+) -> str | None:
+    """The server a build runs on: the one a resumed remote build ran on, else `--remote`, else
+    `[build] remote` (None: a local build; a replay always answers from the local cache)."""
     from charter.graphs.build import remote_link
 
-    if request.resume:
-        link = remote_link(request.builds_dir, request.resume)
+    if resume:
+        link = remote_link(builds_dir, resume)
         return link.url if link is not None else None
-    if request.replay:
-        return None  # a replay answers from the local cache: it needs no server
+    if replay:
+        return None
     return remote or settings.remote
 
 
