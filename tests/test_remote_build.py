@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,11 +31,11 @@ from tests.buildkit import (
     tree,
 )
 from tests.buildkit import task as plan_task
-from tests.conftest import ROOT, run_charter
-from tests.fakellm import FAKE_MODEL, FakeLLM, ScriptedReply
+from tests.conftest import run_charter
+from tests.fakellm import FakeLLM, ScriptedReply
+from tests.lgserver import SERVER_KEY, langgraph_dev
 
 TOKEN = "remote-token-7f3a"
-SERVER_KEY = "sk-server-only-key-5e1d"
 CLIENT_KEY = "sk-client-key-MUST-NOT-TRAVEL-88c1"
 LEDGER_SENTINEL = "LEDGER-SENTINEL-3b9f"
 EDIT_SENTINEL = "UNCOMMITTED-EDIT-SENTINEL-a41c"
@@ -90,13 +88,6 @@ class Server:
         self.root = root
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`langgraph dev` (in memory) serving Charter's build graph, with the fake as its model."""
@@ -104,65 +95,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     fake = FakeLLM().start()
     dispatch = Dispatch()
     fake.handler(dispatch)
-    port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "CHARTER_", "LANGSMITH_", "LANGCHAIN_"))
-    }
-    env.update(
-        OPENAI_BASE_URL=fake.base_url,
-        OPENAI_API_KEY=SERVER_KEY,
-        CHARTER_MODEL=FAKE_MODEL,
-        CHARTER_SERVER_TOKEN=TOKEN,
-        CHARTER_SERVER_DIR=str(root / "threads"),
-        HOME=str(root),
-        PYTHONDONTWRITEBYTECODE="1",
-        LANGGRAPH_CLI_NO_ANALYTICS="1",
-        LANGSMITH_TRACING="false",
-    )
-    log = (root / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("langgraph")),
-            "dev",
-            "--config",
-            str(ROOT / "langgraph.json"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-browser",
-            "--no-reload",
-        ],
-        cwd=root,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/ok", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((root / "server.log").read_text(errors="replace")[-3000:])
-            time.sleep(0.2)
-        yield Server(url, fake, dispatch, root)
+        with langgraph_dev(root, fake, TOKEN) as url:
+            yield Server(url, fake, dispatch, root)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
         fake.stop()
 
 

@@ -130,7 +130,8 @@ def _b64(data: bytes) -> str:
 def pack_artefacts(build_root: Path, cache_root: Path) -> bytes:
     """A gzip tarball of a build directory (`build/...`) and its cache entries (`cache/...`)."""
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    # Fast compression: git objects are compressed already, and the server packs many builds.
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
         for path in sorted(build_root.rglob("*")):
             rel = path.relative_to(build_root)
             if rel.parts[0] in LOCAL_ONLY or path.name.endswith(".tmp"):

@@ -17,10 +17,13 @@ one place that records a crashed or interrupted build honestly (never left "runn
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import functools
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypedDict
@@ -31,13 +34,15 @@ from langgraph.graph import END, START, StateGraph
 
 from charter.agents import ModelSettings
 from charter.graphs.build.jail import JailPolicy, Limits, policy_problem
-from charter.graphs.build.journal import BuildEvent
+from charter.graphs.build.journal import BuildEvent, EventSink
 from charter.graphs.build.records import FINISHED_STATUSES, BuildStatus, read_record
 from charter.graphs.build.remote_wire import SERVER_DIR_ENV, RemoteInput
 from charter.graphs.build.run import BuildOutcome, BuildRequest, run_build
 
 SANDBOX_ENV = "CHARTER_SERVER_SANDBOX"  # "none" runs verify unconfined: the server's opt-out
 NETWORK_ENV = "CHARTER_SERVER_NETWORK"  # "1" lets a build that asks for network have it
+# Builds one server process runs at once (LangGraph's `--n-jobs-per-worker` bounds runs too).
+MAX_BUILDS = 64
 
 
 class ServerState(TypedDict, total=False):
@@ -132,25 +137,38 @@ def outcome_dict(outcome: BuildOutcome) -> dict[str, Any]:
     }
 
 
-def build(state: ServerState, config: RunnableConfig) -> dict[str, Any]:
-    """Run (or resume) the thread's build, streaming its progress events."""
-    spec = RemoteInput.model_validate(state["request"])
-    thread_id = str(config.get("configurable", {})["thread_id"])
+def run_thread_build(spec: RemoteInput, thread_id: str, send: EventSink) -> dict[str, Any]:
+    """Run (or resume) a thread's build to its end; the outcome the thread's state keeps."""
     record = read_record(thread_dir(thread_id) / "builds" / spec.build_id)
     ended = record is not None and record.status in FINISHED_STATUSES
     if ended and record is not None and record.status is not BuildStatus.ERROR:
-        return {"outcome": {"build_id": record.id, "status": record.status.value}}
+        return {"build_id": record.id, "status": record.status.value}  # nothing to run again
+    return outcome_dict(run_build(build_request(spec, thread_id), send))
+
+
+async def build(state: ServerState, config: RunnableConfig) -> dict[str, Any]:
+    """Run the thread's build on a thread of its own, streaming its progress events."""
+    spec = RemoteInput.model_validate(state["request"])
+    thread_id = str(config.get("configurable", {})["thread_id"])
+    loop = asyncio.get_running_loop()
     writer = get_stream_writer()
-    # Task threads report too; the writer needs this run's context, so each event is sent
-    # from a copy of it (one context cannot be entered by two threads at once).
+    # Events come from the build's threads; the writer belongs to this run's event loop and
+    # context, so each one is handed to the loop with a copy of that context.
     context = contextvars.copy_context()
 
     def send(event: BuildEvent) -> None:
         """Forward one progress event to the client's stream."""
-        context.copy().run(writer, asdict(event))
+        loop.call_soon_threadsafe(writer, asdict(event), context=context.copy())
 
-    outcome = run_build(build_request(spec, thread_id), send)
-    return {"outcome": outcome_dict(outcome)}
+    work = functools.partial(run_thread_build, spec, thread_id, send)
+    return {"outcome": await loop.run_in_executor(_builds(), work)}
+
+
+@functools.cache
+def _builds() -> ThreadPoolExecutor:
+    """The threads builds run on. Not the event loop's default executor: that one has a few
+    threads for the whole server (cores + 4), and a build holds its thread to the end."""
+    return ThreadPoolExecutor(MAX_BUILDS, thread_name_prefix="charter-build")
 
 
 def make_graph() -> Any:
