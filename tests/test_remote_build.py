@@ -276,6 +276,45 @@ def test_a_build_the_server_failed_resumes_there_from_its_checkpoints(
     assert (bdir / "remote.json").is_file()
 
 
+def test_several_clients_build_at_once_on_one_server(
+    tmp_path: Path, workspace: Path, server: Server
+) -> None:
+    """Three clients send builds at the same time; each gets its own, complete build back
+    (builds share the server's process: nothing of one may leak into another)."""
+    from charter.app.workspace import init_workspace
+
+    roots = [workspace]
+    for n in (1, 2):
+        root = tmp_path / f"client{n}"
+        root.mkdir()
+        init_workspace(root)
+        roots.append(root)
+    for root in roots:
+        commit_spec(root, SPEC)
+
+    script = Script(PLAN, coder, fixer)
+    server.dispatch.script = script
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "charter.app.cli", "build", "--remote", server.url, "--json"],
+            cwd=root,
+            env={**os.environ, **client_env()},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for root in roots
+    ]
+    for root, proc in zip(roots, procs, strict=True):
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err.decode() + out.decode()
+        (bdir,) = builds(root)
+        assert record(bdir)["status"] == "done"
+        assert tree(bdir / "workspace") == {"t1.txt": b"T1", "t2.txt": b"T2", "t3.txt": b"good\n"}
+        assert sorted(commits(bdir / "workspace")) == [f"T{n}: build T{n}" for n in (1, 2, 3)]
+    assert script.count("planner") == 3 and script.count("coder") == 9
+
+
 def test_requests_without_the_token_are_refused(workspace: Path, server: Server) -> None:
     """Every route, the artefacts route too, refuses a request without the right token; the CLI
     says so."""
