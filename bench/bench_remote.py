@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.bench_build import LATENCY, _build, _handler, _plan_file, _policy, _repo, _spec
 from bench.harness import Result
-from charter.graphs.build import BuildRequest, RemoteServer, RemoteSettings, run_remote_build
+from charter.graphs.build import BuildRequest, RemoteServer, run_remote_build
 from tests.fakellm import FakeLLM
 from tests.lgserver import langgraph_dev
 
@@ -36,7 +36,6 @@ def _workspace(root: Path) -> Path:
 
 def _remote(root: Path, plan: Path, url: str) -> float:
     """One remote build of `root` (fresh, concurrency 4); its wall time."""
-    policy = _policy()
     request = BuildRequest(
         root=root,
         spec_dir=root / "specs",
@@ -47,20 +46,10 @@ def _remote(root: Path, plan: Path, url: str) -> float:
         verify_timeout=60,
         plan_file=plan,
         fresh=True,
-        jail=policy,
-    )
-    settings = RemoteSettings(
-        concurrency=4,
-        max_fix_attempts=0,
-        verify_timeout=60,
-        output_bytes=policy.limits.output_bytes,
-        file_bytes=policy.limits.file_bytes,
-        processes=policy.limits.processes,
-        network=False,
-        fresh=True,
+        jail=_policy(),
     )
     start = time.perf_counter()
-    outcome = run_remote_build(request, RemoteServer(url=url, token=TOKEN), settings)
+    outcome = run_remote_build(request, RemoteServer(url=url, token=TOKEN))
     wall = time.perf_counter() - start
     if outcome.exit_code != 0:
         raise RuntimeError(f"remote bench build failed: {outcome.status} {outcome.message}")

@@ -44,12 +44,7 @@ def run_remote(
     request: BuildRequest, url: str, settings: BuildSettings, on_event: Callable[[BuildEvent], None]
 ) -> BuildOutcome:
     """Run (or resume) `request` on the build server at `url`."""
-    from charter.graphs.build import (
-        RemoteServer,
-        RemoteSettings,
-        resume_remote_build,
-        run_remote_build,
-    )
+    from charter.graphs.build import RemoteServer, resume_remote_build, run_remote_build
 
     token = os.environ.get(settings.remote_token_env, "").strip()
     if not token:
@@ -61,20 +56,4 @@ def run_remote(
     server = RemoteServer(url=url, token=token)
     if request.resume:
         return resume_remote_build(request, server, on_event)
-    jail = request.jail
-    assert jail is not None
-    remote = RemoteSettings(
-        concurrency=request.concurrency,
-        max_fix_attempts=request.max_fix_attempts,
-        verify_timeout=request.verify_timeout,
-        output_bytes=jail.limits.output_bytes,
-        file_bytes=jail.limits.file_bytes,
-        processes=jail.limits.processes,
-        network=jail.network,
-        plan_only=request.plan_only,
-        force=request.force,
-        fresh=request.fresh,
-        replan=request.replan,
-        forced_audit=list(request.forced_audit),
-    )
-    return run_remote_build(request, server, remote, on_event)
+    return run_remote_build(request, server, on_event)

@@ -70,7 +70,6 @@ _EXPORTS: dict[str, str] = {
     "write_files": "charter.graphs.build.paths",
     "RemoteError": "charter.graphs.build.remote",
     "RemoteServer": "charter.graphs.build.remote",
-    "RemoteSettings": "charter.graphs.build.remote_wire",
     "remote_link": "charter.graphs.build.remote",
     "resume_remote_build": "charter.graphs.build.remote",
     "run_remote_build": "charter.graphs.build.remote",

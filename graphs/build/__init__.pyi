@@ -70,9 +70,6 @@ from charter.graphs.build.remote import (
     resume_remote_build,
     run_remote_build,
 )
-from charter.graphs.build.remote_wire import (
-    RemoteSettings,
-)
 from charter.graphs.build.run import (
     BuildBusyError,
     BuildInputError,
@@ -116,7 +113,6 @@ __all__ = [
     "PlanLoadError",
     "RemoteError",
     "RemoteServer",
-    "RemoteSettings",
     "RequirementVerdict",
     "ResponseCache",
     "SandboxInfo",

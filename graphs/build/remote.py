@@ -13,7 +13,6 @@ first use, never at CLI start-up.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,11 +78,29 @@ def remote_link(builds_dir: Path, build_id: str) -> RemoteLink | None:
     return RemoteLink.model_validate_json(path.read_text(encoding="utf-8"))
 
 
+def remote_settings(request: BuildRequest) -> RemoteSettings:
+    """The part of a build request the server honours (its jail's limits, not its sandbox)."""
+    if request.jail is None:
+        raise BuildInputError("a remote build needs the jail's limits ([build])")
+    limits = request.jail.limits
+    return RemoteSettings(
+        concurrency=request.concurrency,
+        max_fix_attempts=request.max_fix_attempts,
+        verify_timeout=request.verify_timeout,
+        output_bytes=limits.output_bytes,
+        file_bytes=limits.file_bytes,
+        processes=limits.processes,
+        network=request.jail.network,
+        plan_only=request.plan_only,
+        force=request.force,
+        fresh=request.fresh,
+        replan=request.replan,
+        forced_audit=list(request.forced_audit),
+    )
+
+
 def run_remote_build(
-    request: BuildRequest,
-    server: RemoteServer,
-    settings: RemoteSettings,
-    on_event: EventSink | None = None,
+    request: BuildRequest, server: RemoteServer, on_event: EventSink | None = None
 ) -> BuildOutcome:
     """Send one revision's committed spec to the server, follow the build, fetch its artefacts."""
     try:
@@ -101,7 +118,7 @@ def run_remote_build(
         commit=source.commit,
         files=source.files,
         plan=plan,
-        settings=settings,
+        settings=remote_settings(request),
     )
     client = server.client()
     with _errors(server.url):
@@ -222,11 +239,3 @@ def _errors(url: str) -> Iterator[None]:
         raise RemoteError(f"the build server {url} answered {code}{hint}") from exc
     except httpx.HTTPError as exc:
         raise RemoteError(f"cannot reach the build server {url}: {exc}") from exc
-
-
-def token_from_env(name: str) -> str:
-    """The bearer token from the client's environment variable `name`, or RemoteError."""
-    token = os.environ.get(name, "").strip()
-    if not token:
-        raise RemoteError(f"set {name} to the build server's token")
-    return token
