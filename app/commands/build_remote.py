@@ -46,10 +46,10 @@ def run_remote(
     """Run (or resume) `request` on the build server at `url`."""
     from charter.graphs.build import RemoteServer, resume_remote_build, run_remote_build
 
-    token = os.environ.get(settings.remote_token_env, "").strip()
+    token = os.environ.get(settings.token_env, "").strip()
     if not token:
         raise fail(
-            f"set {settings.remote_token_env} to the build server's token "
+            f"set {settings.token_env} to the build server's token "
             "([build] remote_token_env names the variable)",
             2,
         )
