@@ -13,6 +13,7 @@ Both sides run verify in the same bubblewrap jail, or none where bwrap cannot ru
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,18 @@ def _remote(root: Path, plan: Path, url: str) -> float:
     return wall
 
 
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its live children (the server)."""
+    import psutil
+
+    me = psutil.Process()
+    total = sum(me.cpu_times()[:2])
+    for child in me.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += sum(child.cpu_times()[:2])
+    return total
+
+
 def run() -> list[Result]:
     """8 concurrent remote builds on one server against 8 sequential local builds."""
     with tempfile.TemporaryDirectory(prefix="charter-bench-remote-") as tmp:
@@ -77,13 +90,18 @@ def run() -> list[Result]:
             with langgraph_dev(server_root, llm, TOKEN, jobs=BUILDS) as url:
                 warm_remote = base / "warm-remote"
                 _remote(warm_remote, _workspace(warm_remote), url)  # the server imports lazily
+                cpu0 = _cpu()
                 start = time.perf_counter()
                 with ThreadPoolExecutor(BUILDS) as pool:
                     list(pool.map(lambda rp: _remote(rp[0], rp[1], url), remote))
                 concurrent = time.perf_counter() - start
+                cpu = _cpu() - cpu0
     return [
         Result("local: 8 builds one after another (wall)", sequential, "s", None),
         Result("remote: 8 builds at once on one server (wall)", concurrent, "s", None),
+        # CPU seconds (server processes, the clients and the fake model) per build: on a shared
+        # 2-core machine this, not the model's latency, bounds how much the builds overlap.
+        Result("remote: CPU per build, server + client (8 at once)", cpu / BUILDS, "s", None),
         Result(
             "remote: 8 concurrent on one server vs 8 sequential local (speedup)",
             sequential / concurrent,
