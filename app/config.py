@@ -46,6 +46,16 @@ class BuildSettings(BaseModel):
     max_processes: int = Field(default=512, ge=8)
     # Host paths (toolchains, caches) a jailed command may read; none by default.
     read_only: list[str] = Field(default_factory=list)
+    # A LangGraph Server that runs builds (`charter build --remote URL` overrides), and the
+    # environment variable holding its bearer token (the token itself never goes in this file).
+    # Both unset by default, so `charter init` writes neither.
+    remote: str | None = None
+    remote_token_env: str | None = Field(default=None, min_length=1)
+
+    @property
+    def token_env(self) -> str:
+        """The environment variable holding the build server's token."""
+        return self.remote_token_env or "CHARTER_REMOTE_TOKEN"
 
     @field_validator("read_only")
     @classmethod

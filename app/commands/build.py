@@ -80,14 +80,19 @@ def build_command(
         None, "--concurrency", min=1, max=64, help="Tasks run in parallel (default [build])."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a final summary as JSON."),
+    remote: str | None = typer.Option(
+        None, "--remote", metavar="URL", help="Build on a LangGraph Server (default [build])."
+    ),
 ) -> None:
     """Build the spec at REV in .charter/builds/<id>/ (isolated: sees only that commit)."""
     from charter.agents import ModelError
+    from charter.app.commands.build_remote import remote_of, run_remote
     from charter.graphs.build import (
         BuildBusyError,
         BuildInputError,
         BuildRequest,
         NothingToResume,
+        RemoteError,
         policy_problem,
         run_build,
     )
@@ -100,9 +105,11 @@ def build_command(
     ws = open_ws()
     settings = ws.config.build
     jail = settings.jail_policy()
-    if not plan_only and (problem := policy_problem(jail)) is not None:
+    url = remote_of(ws.builds_dir, resume=resume, replay=replay, remote=remote, settings=settings)
+    # A remote build's commands run in the server's jail, not in one made here.
+    if not plan_only and not url and (problem := policy_problem(jail)) is not None:
         raise fail(problem, 2)
-    if jail.sandbox == "none" and not plan_only:
+    if jail.sandbox == "none" and not plan_only and not url:
         typer.echo(f"charter: warning: no sandbox: {jail.describe()}", err=True)
     forced_audit: list[str] = []
     if not (replay or resume):
@@ -130,7 +137,11 @@ def build_command(
     )
     progress = BuildProgress(quiet=as_json, silent=is_quiet())
     try:
-        outcome = run_build(request, progress)
+        outcome = (
+            run_remote(request, url, settings, progress) if url else run_build(request, progress)
+        )
+    except RemoteError as exc:
+        raise fail(str(exc), 4) from None
     except NothingToResume as exc:
         raise fail(str(exc), 1) from None
     except BuildInputError as exc:

@@ -68,6 +68,11 @@ _EXPORTS: dict[str, str] = {
     "render_diff": "charter.graphs.build.export",
     "run_jailed": "charter.graphs.build.sandbox",
     "write_files": "charter.graphs.build.paths",
+    "RemoteError": "charter.graphs.build.remote",
+    "RemoteServer": "charter.graphs.build.remote",
+    "remote_link": "charter.graphs.build.remote",
+    "resume_remote_build": "charter.graphs.build.remote",
+    "run_remote_build": "charter.graphs.build.remote",
 }
 
 __all__ = sorted([*_EXPORTS, "load_build"])

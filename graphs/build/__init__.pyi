@@ -63,6 +63,13 @@ from charter.graphs.build.records import (
     read_record,
     shown_status,
 )
+from charter.graphs.build.remote import (
+    RemoteError,
+    RemoteServer,
+    remote_link,
+    resume_remote_build,
+    run_remote_build,
+)
 from charter.graphs.build.run import (
     BuildBusyError,
     BuildInputError,
@@ -104,6 +111,8 @@ __all__ = [
     "Outcome",
     "PathRefused",
     "PlanLoadError",
+    "RemoteError",
+    "RemoteServer",
     "RequirementVerdict",
     "ResponseCache",
     "SandboxInfo",
@@ -127,10 +136,13 @@ __all__ = [
     "policy_problem",
     "read_examples",
     "read_record",
+    "remote_link",
     "render_diff",
     "requirement_verdicts",
+    "resume_remote_build",
     "run_build",
     "run_jailed",
+    "run_remote_build",
     "shown_status",
     "write_files",
 ]

@@ -81,6 +81,10 @@ class BuildRequest:
     jail: JailPolicy | None = None
     # Audit ERRORs the caller found for this revision and the user chose to build past.
     forced_audit: Sequence[str] = ()
+    # A remote build (graphs/build/server.py): the build ID its client chose, and the committed
+    # spec snapshot it sent as (commit, files), read instead of a git tree.
+    build_id: str | None = None
+    snapshot: tuple[str, dict[str, bytes]] | None = None
 
 
 @dataclass
@@ -114,6 +118,10 @@ def run_build(request: BuildRequest, on_event: EventSink | None = None) -> Build
 
 def _read_source(request: BuildRequest, rev: str) -> tuple[str, dict[str, bytes]]:
     """The commit and spec blobs of `rev`, or BuildInputError."""
+    if request.snapshot is not None:
+        if rev not in (request.rev, request.snapshot[0]):
+            raise BuildInputError(f"the spec of {rev} was not sent with this remote build")
+        return request.snapshot
     try:
         source = read_spec(request.root, request.spec_dir, rev)
     except SourceError as exc:
@@ -140,7 +148,7 @@ def _start(request: BuildRequest, on_event: EventSink | None) -> BuildOutcome:
         models = BuilderModels(request.model, request.env)
         identities = {role: models.identity(role) for role in BUILDER_ROLES}
     view = SpecView.load(files)
-    bdir = BuildDir(request.builds_dir / new_build_id())
+    bdir = BuildDir(request.builds_dir / (request.build_id or new_build_id()))
     bdir.create()
     _snapshot(bdir, files)
     base = None

@@ -17,6 +17,9 @@ from typing import Any
 AUTHOR_NAME = "Charter Builder"
 AUTHOR_EMAIL = "builder@charter.invalid"
 _TRAILER_RE = re.compile(r"^(Charter-[A-Za-z-]+):[ \t]*(.*)$", re.MULTILINE)
+# GitPython's `IndexFile.add` changes the process's working directory while it runs, so builds
+# that share a process (the build server runs many) must take turns there.
+_CWD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ class WorkRepo:
         with self.lock:
             repo = self._open()
             if files:
-                self._index.add(sorted(files), write=False)
+                with _CWD_LOCK:
+                    self._index.add(sorted(files), write=False)
             tree = self._index.write_tree()
             parents = [Commit(repo, hex_to_bin(self._head))] if self._head else []
             # No hooks, no reflog: the builder's repository is its own bookkeeping.
