@@ -133,7 +133,14 @@ def test_reject_dialog(
         await pilot.press("r")  # the review worker now waits for the dialog: no worker wait
         await pilot.pause()
         assert isinstance(pilot.app.screen, TextPrompt)
-        pilot.app.screen.query_one(TextField).cursor_blink = False
+        field = pilot.app.screen.query_one(TextField)
+        field.cursor_blink = False
+        # The dialog focuses its field after mounting; under load that can land a frame later.
+        for _ in range(100):
+            if field.has_focus:
+                break
+            await pilot.pause(0.02)
+        assert field.has_focus
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
