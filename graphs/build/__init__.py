@@ -31,6 +31,8 @@ _EXPORTS: dict[str, str] = {
     "BuildDiff": "charter.graphs.build.export",
     "CacheMiss": "charter.graphs.build.cache",
     "CacheMode": "charter.graphs.build.cache",
+    "CheckpointStore": "charter.graphs.build.checkpoint",
+    "CheckpointerError": "charter.graphs.build.checkpoint",
     "ExampleResult": "charter.graphs.build.examples",
     "ExamplesRun": "charter.graphs.build.examples",
     "RequirementVerdict": "charter.graphs.build.verdicts",
@@ -68,6 +70,7 @@ _EXPORTS: dict[str, str] = {
     "render_diff": "charter.graphs.build.export",
     "run_jailed": "charter.graphs.build.sandbox",
     "write_files": "charter.graphs.build.paths",
+    "url_has_password": "charter.graphs.build.checkpoint",
 }
 
 __all__ = sorted([*_EXPORTS, "load_build"])

@@ -11,6 +11,11 @@ from charter.graphs.build.cache import (
     CacheMode,
     ResponseCache,
 )
+from charter.graphs.build.checkpoint import (
+    CheckpointerError,
+    CheckpointStore,
+    url_has_password,
+)
 from charter.graphs.build.examples import (
     ExampleResult,
     ExamplesRun,
@@ -95,6 +100,8 @@ __all__ = [
     "BuildStatus",
     "CacheMiss",
     "CacheMode",
+    "CheckpointStore",
+    "CheckpointerError",
     "ExampleResult",
     "ExamplesRun",
     "ExportError",
@@ -132,6 +139,7 @@ __all__ = [
     "run_build",
     "run_jailed",
     "shown_status",
+    "url_has_password",
     "write_files",
 ]
 
