@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from tests.buildkit import (
     commit_spec,
     commits,
     git,
+    kill_once_done,
     record,
     result,
     set_build,
@@ -144,8 +144,9 @@ def test_settings_that_would_leak_or_lack_the_connection_string_are_refused(
     workspace: Path, llm: FakeLLM, pg: PgServer
 ) -> None:
     """A password in charter.toml is refused naming the file and field; "postgres" without the
-    variable names the variable; a wrong password fails the build (exit 4) without echoing it,
-    and `--resume` with the right one finishes it on the same database."""
+    variable names the variable, and without the extra says how to install it; a wrong password
+    fails the build (exit 4) without echoing it, and `--resume` with the right one finishes it
+    on the same database."""
     dsn = pg.createdb()
     commit_spec(workspace, spec("conf"))
     llm.handler(Script(PLAN, coder))
@@ -159,6 +160,18 @@ def test_settings_that_would_leak_or_lack_the_connection_string_are_refused(
     set_build(workspace, checkpointer="postgres")
     unset = run_charter("build", cwd=workspace, env=llm.env())
     assert unset.code == 2 and f"${DSN_VAR}" in unset.err and "not set" in unset.err
+
+    # Without the `postgres` extra (psycopg shadowed by a module that is "not installed").
+    shadow = workspace.parent / "no-psycopg" / "psycopg"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n"
+    )
+    bare = run_charter(
+        "build", cwd=workspace, env={**llm.env(), DSN_VAR: dsn, "PYTHONPATH": str(shadow.parent)}
+    )
+    assert bare.code == 2 and "charter[postgres]" in bare.err and "psycopg" in bare.err
+    assert "Traceback" not in bare.err and builds(workspace) == []
 
     wrong = "wrong-SECRET-7f3a"
     bad_db = dsn.rsplit("/")[-1]
@@ -193,29 +206,7 @@ def test_a_killed_build_resumes_from_postgres_without_redoing_finished_tasks(
     script = Script(PLAN, coder, delay=slow_first_t2)
     llm.handler(script)
     env = {**llm.env(), DSN_VAR: dsn}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "charter.app.cli", "build"],
-        cwd=workspace,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    bdir = None
-    try:
-        while time.monotonic() < deadline:
-            found = builds(workspace)
-            if found and (found[0] / "build.json").exists():
-                bdir = found[0]
-                if record(bdir).get("tasks", {}).get("T1", {}).get("state") == "done":
-                    break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("T1 never finished")
-    finally:
-        proc.kill()
-        proc.wait()
-    assert bdir is not None
+    bdir = kill_once_done(workspace, env)
     assert record(bdir)["tasks"]["T2"]["state"] != "done"
     thread = json.loads((bdir / "checkpointer.json").read_text())["thread_id"]
     assert checkpointed_tasks(dsn, thread).get("T1") == "done"

@@ -103,8 +103,8 @@ def check_available(store: CheckpointStore | None) -> None:
         import psycopg  # noqa: F401
     except ImportError as exc:
         raise CheckpointerError(
-            f"builds checkpoint to PostgreSQL ({store.describe()}), but {exc.name} is not "
-            f"installed: {INSTALL_HINT}"
+            f"builds checkpoint to PostgreSQL ({store.describe()}), but {exc.name or 'psycopg'} "
+            f"is not installed: {INSTALL_HINT}"
         ) from None
 
 
