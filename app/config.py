@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from charter.graphs.build import CheckpointStore, JailPolicy
 
 CONFIG_NAME = "charter.toml"
+# `[build]` keys written to charter.toml only when they differ from their defaults.
+OPTIONAL_BUILD_KEYS = ("checkpointer", "checkpointer_dsn_env")
 
 
 class WorkspaceSettings(BaseModel):
@@ -182,4 +184,7 @@ def write_config(path: Path, config: Config) -> None:
     data = config.model_dump(mode="json", exclude_none=True)
     if config.git == GitSettings():
         del data["git"]  # a table left at its defaults is not written (older files lack it)
+    for key in OPTIONAL_BUILD_KEYS:  # likewise the checkpointer, unless one was chosen
+        if getattr(config.build, key) == BuildSettings.model_fields[key].default:
+            del data["build"][key]
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
