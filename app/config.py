@@ -6,6 +6,7 @@ Errors name the file and the offending field so a user can fix a typo without gu
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -15,9 +16,11 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from charter.agents import ModelSettings
 
 if TYPE_CHECKING:
-    from charter.graphs.build import JailPolicy
+    from charter.graphs.build import CheckpointStore, JailPolicy
 
 CONFIG_NAME = "charter.toml"
+# `[build]` keys written to charter.toml only when they differ from their defaults.
+OPTIONAL_BUILD_KEYS = ("checkpointer", "checkpointer_dsn_env")
 
 
 class WorkspaceSettings(BaseModel):
@@ -52,6 +55,30 @@ class BuildSettings(BaseModel):
     remote: str | None = None
     remote_token_env: str | None = Field(default=None, min_length=1)
 
+    # Where builds checkpoint: "sqlite" (a file in each build's directory), "postgres" (the
+    # connection string, password and all, in the variable `checkpointer_dsn_env` names), or
+    # a `postgresql://` URL without a password (libpq reads it from PGPASSWORD or ~/.pgpass).
+    checkpointer: str = Field(default="sqlite", min_length=1)
+    checkpointer_dsn_env: str = Field(default="CHARTER_CHECKPOINTER_DSN", min_length=1)
+
+    @field_validator("checkpointer")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        """A known store, or a PostgreSQL URL that keeps its password out of charter.toml."""
+        from charter.graphs.build import url_has_password
+
+        if value in ("sqlite", "postgres"):
+            return value
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError('expected "sqlite", "postgres" or a postgresql:// URL')
+        if url_has_password(value):
+            raise ValueError(
+                "charter.toml is committed: leave the password out of the URL (libpq reads "
+                'PGPASSWORD or ~/.pgpass), or set checkpointer = "postgres" and put the whole '
+                "connection string in the variable checkpointer_dsn_env names"
+            )
+        return value
+
     @property
     def token_env(self) -> str:
         """The environment variable holding the build server's token."""
@@ -82,6 +109,23 @@ class BuildSettings(BaseModel):
             bwrap=self.bwrap,
             read_only=tuple(self.read_only),
         )
+
+    def checkpoint_store(self, environ: Mapping[str, str]) -> CheckpointStore:
+        """Where new builds checkpoint; ValueError when the connection string is missing."""
+        from charter.graphs.build import CheckpointStore
+
+        if self.checkpointer == "sqlite":
+            return CheckpointStore()
+        if self.checkpointer != "postgres":
+            return CheckpointStore(self.checkpointer, "[build] checkpointer")
+        var = self.checkpointer_dsn_env
+        dsn = environ.get(var, "").strip()
+        if not dsn:
+            raise ValueError(
+                f'[build] checkpointer = "postgres" takes the PostgreSQL connection string from '
+                f"${var}, which is not set"
+            )
+        return CheckpointStore(dsn, f"${var}")
 
 
 class GitSettings(BaseModel):
@@ -151,4 +195,7 @@ def write_config(path: Path, config: Config) -> None:
     data = config.model_dump(mode="json", exclude_none=True)
     if config.git == GitSettings():
         del data["git"]  # a table left at its defaults is not written (older files lack it)
+    for key in OPTIONAL_BUILD_KEYS:  # likewise the checkpointer, unless one was chosen
+        if getattr(config.build, key) == BuildSettings.model_fields[key].default:
+            del data["build"][key]
     path.write_text(tomli_w.dumps(data), encoding="utf-8")

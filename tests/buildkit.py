@@ -6,9 +6,12 @@ from the prompt's `# Task T1:` heading) because tasks run in parallel.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 import threading
+import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -182,3 +185,26 @@ def survivors(*marks: str) -> list[str]:
         if proc.info["status"] != psutil.STATUS_ZOMBIE and any(m in cmd for m in marks):
             found.append(cmd)
     return found
+
+
+def kill_once_done(root: Path, env: dict[str, str], task_id: str = "T1") -> Path:
+    """Start `charter build` in `root`, SIGKILL it once `task_id` is done; its build dir."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "charter.app.cli", "build"],
+        cwd=root,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            found = builds(root)
+            ready = found and (found[0] / "build.json").exists()
+            if ready and record(found[0]).get("tasks", {}).get(task_id, {}).get("state") == "done":
+                return found[0]
+            time.sleep(0.05)
+        raise AssertionError(f"{task_id} never finished")
+    finally:
+        proc.kill()
+        proc.wait()

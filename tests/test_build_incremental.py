@@ -5,11 +5,7 @@ cache with no model, and resume after SIGKILL without redoing finished tasks.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +17,7 @@ from tests.buildkit import (
     builds,
     commit_spec,
     commits,
+    kill_once_done,
     record,
     result,
     set_build,
@@ -159,31 +156,7 @@ def test_resume_after_sigkill_redoes_no_finished_task(workspace: Path, llm: Fake
 
     script = Script(plan, plain, delay=slow_first_t2)
     llm.handler(script)
-    env = {**os.environ, **llm.env()}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "charter.app.cli", "build"],
-        cwd=workspace,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    bdir = None
-    try:
-        while time.monotonic() < deadline:
-            found = builds(workspace)
-            if found and (found[0] / "build.json").exists():
-                bdir = found[0]
-                tasks = record(bdir).get("tasks", {})
-                if tasks.get("T1", {}).get("state") == "done":
-                    break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("T1 never finished")
-    finally:
-        proc.kill()
-        proc.wait()
-    assert bdir is not None
+    bdir = kill_once_done(workspace, llm.env())
     assert record(bdir)["tasks"]["T2"]["state"] != "done"
     listed = run_charter("builds", "--json", cwd=workspace)
     assert json.loads(listed.out)[0]["status"] == "interrupted"

@@ -6,13 +6,15 @@ Builds do not take the workspace lock: they read git objects and write only insi
 `.charter/builds/<id>/` (and the content-addressed response cache). Exit codes: 0 every task
 done (or the plan written with --plan-only), 1 a task failed or asked a question, validation or
 plan errors, or a replay missed the cache; 2 bad input (unknown revision or build); 3 the build
-is running in another process; 4 the model endpoint failed or is not configured.
+is running in another process; 4 the model endpoint or the checkpoint database failed or is not
+configured.
 
 `charter build export|diff` live in `build_export`, the progress display in `build_progress`.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +113,10 @@ def build_command(
         raise fail(problem, 2)
     if jail.sandbox == "none" and not plan_only and not url:
         typer.echo(f"charter: warning: no sandbox: {jail.describe()}", err=True)
+    try:
+        checkpointer = settings.checkpoint_store(os.environ)
+    except ValueError as exc:
+        raise fail(f"{ws.root / 'charter.toml'}: {exc}", 2) from None
     forced_audit: list[str] = []
     if not (replay or resume):
         _validation_gate(ws, rev, force=force)
@@ -134,6 +140,7 @@ def build_command(
         replan=replan,
         forced_audit=forced_audit,
         jail=jail,
+        checkpointer=checkpointer,
     )
     progress = BuildProgress(quiet=as_json, silent=is_quiet())
     try:

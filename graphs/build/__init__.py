@@ -31,6 +31,8 @@ _EXPORTS: dict[str, str] = {
     "BuildDiff": "charter.graphs.build.export",
     "CacheMiss": "charter.graphs.build.cache",
     "CacheMode": "charter.graphs.build.cache",
+    "CheckpointStore": "charter.graphs.build.checkpoint",
+    "CheckpointerError": "charter.graphs.build.checkpoint",
     "ExampleResult": "charter.graphs.build.examples",
     "ExamplesRun": "charter.graphs.build.examples",
     "RequirementVerdict": "charter.graphs.build.verdicts",
@@ -73,6 +75,7 @@ _EXPORTS: dict[str, str] = {
     "remote_link": "charter.graphs.build.remote",
     "resume_remote_build": "charter.graphs.build.remote",
     "run_remote_build": "charter.graphs.build.remote",
+    "url_has_password": "charter.graphs.build.checkpoint",
 }
 
 __all__ = sorted([*_EXPORTS, "load_build"])

@@ -11,6 +11,11 @@ from charter.graphs.build.cache import (
     CacheMode,
     ResponseCache,
 )
+from charter.graphs.build.checkpoint import (
+    CheckpointerError,
+    CheckpointStore,
+    url_has_password,
+)
 from charter.graphs.build.examples import (
     ExampleResult,
     ExamplesRun,
@@ -102,6 +107,8 @@ __all__ = [
     "BuildStatus",
     "CacheMiss",
     "CacheMode",
+    "CheckpointStore",
+    "CheckpointerError",
     "ExampleResult",
     "ExamplesRun",
     "ExportError",
@@ -144,6 +151,7 @@ __all__ = [
     "run_jailed",
     "run_remote_build",
     "shown_status",
+    "url_has_password",
     "write_files",
 ]
 

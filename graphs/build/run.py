@@ -3,14 +3,13 @@
 A build reads its spec from one commit, creates `.charter/builds/<id>/`, holds that directory's
 lock (not the workspace lock: a build reads only git objects and writes only inside its own
 directory and the content-addressed cache, so it never races the scribe), and drives the graph
-with a SQLite checkpointer in the build directory (thread id = build id).
+with a checkpointer: SQLite in the build directory, or a shared PostgreSQL (see `checkpoint`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,12 @@ from typing import Any
 from charter.agents import BUILDER_ROLES, BuilderModels, ModelError, ModelSettings, Plan
 from charter.graphs.build.cache import CacheMode, ResponseCache
 from charter.graphs.build.carryover import BASE_FILE, choose_base, load_base, save_base
+from charter.graphs.build.checkpoint import (
+    CheckpointerError,
+    CheckpointStore,
+    check_available,
+    open_checkpointer,
+)
 from charter.graphs.build.context import BuildContext, ReplayMiss
 from charter.graphs.build.graph import RECURSION_LIMIT, build_graph
 from charter.graphs.build.jail import JailPolicy
@@ -85,6 +90,9 @@ class BuildRequest:
     # spec snapshot it sent as (commit, files), read instead of a git tree.
     build_id: str | None = None
     snapshot: tuple[str, dict[str, bytes]] | None = None
+    # Where new builds checkpoint (None: SQLite in the build directory); a resume uses the
+    # store its build started on.
+    checkpointer: CheckpointStore | None = None
 
 
 @dataclass
@@ -111,6 +119,10 @@ EXIT_BY_STATUS = {
 
 def run_build(request: BuildRequest, on_event: EventSink | None = None) -> BuildOutcome:
     """Run a new build, a replay (`request.replay`) or a resumed one (`request.resume`)."""
+    try:
+        check_available(request.checkpointer)
+    except CheckpointerError as exc:
+        raise BuildInputError(str(exc)) from None
     if request.resume:
         return _resume(request, on_event)
     return _start(request, on_event)
@@ -306,8 +318,6 @@ def _drive(
     first: dict[str, Any] | None,
 ) -> BuildOutcome:
     """Hold the build's lock and run (or continue) its graph; record how it ended."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     journal = ctx.journal
     options = journal.record.options
     lock_fd = os.open(ctx.bdir.lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -318,48 +328,19 @@ def _drive(
         raise BuildBusyError(f"build {ctx.bdir.id} is running in another process") from exc
     exit_code: int | None = None
     t0 = time.monotonic()
-    conn = sqlite3.connect(str(ctx.bdir.checkpoints), check_same_thread=False)
-    # WAL without a sync per transaction: a killed process loses nothing; a power cut may
-    # lose the last steps, which a resume then redoes (from the response cache).
-    conn.execute("pragma journal_mode=wal")
-    conn.execute("pragma synchronous=normal")
     try:
         ctx.workrepo.init()
         ctx.committed = ctx.workrepo.task_commits()
-        saver = SqliteSaver(conn)
-        graph = build_graph(
-            ctx,
-            plan_file=plan_file,
-            plan_only=options.plan_only,
-            force=options.force,
-            spec_files=files,
-            checkpointer=saver,
-        )
-        config: dict[str, Any] = {
-            "configurable": {"thread_id": ctx.bdir.id},
-            "max_concurrency": request.concurrency,
-            "recursion_limit": RECURSION_LIMIT,
-        }
-        if first is None:
-            values = graph.get_state(config).values
-            if values.get("plan"):
-                ctx.plan = Plan.model_validate(values["plan"])
-            if not values:
-                first = {"stage": "start"}
-        try:
-            graph.invoke(first, config)
-        except ModelError as exc:
-            journal.build(exc.user_message, status=BuildStatus.ERROR, message=exc.user_message)
-            exit_code = 4
-        except ReplayMiss as exc:
-            journal.build(str(exc), status=BuildStatus.ERROR, message=str(exc))
-            exit_code = 1
-        except BaseException as exc:  # a bug or Ctrl-C: leave a resumable, honest record
-            journal.build(None, status=BuildStatus.ERROR, message=f"{type(exc).__name__}: {exc}")
-            raise
+        with open_checkpointer(request.checkpointer, ctx.bdir, new=first is not None) as (
+            saver,
+            thread_id,
+        ):
+            exit_code = _invoke(ctx, request, files, plan_file, first, saver, thread_id)
+    except CheckpointerError as exc:  # resumable once the database is back
+        journal.build(str(exc), status=BuildStatus.ERROR, message=str(exc))
+        exit_code = 4
     finally:
         ctx.shutdown()
-        conn.close()
         ctx.workrepo.close()
         record = journal.record
         if options.replay_of and record.status is BuildStatus.DONE:
@@ -383,3 +364,48 @@ def _drive(
         record.message,
         record.model_copy(deep=True),
     )
+
+
+def _invoke(
+    ctx: BuildContext,
+    request: BuildRequest,
+    files: dict[str, bytes],
+    plan_file: Path | None,
+    first: dict[str, Any] | None,
+    saver: Any,
+    thread_id: str,
+) -> int | None:
+    """Run (or continue) the graph on `saver`'s thread; an exit code when it stopped on an error."""
+    journal = ctx.journal
+    options = journal.record.options
+    graph = build_graph(
+        ctx,
+        plan_file=plan_file,
+        plan_only=options.plan_only,
+        force=options.force,
+        spec_files=files,
+        checkpointer=saver,
+    )
+    config: dict[str, Any] = {
+        "configurable": {"thread_id": thread_id},
+        "max_concurrency": request.concurrency,
+        "recursion_limit": RECURSION_LIMIT,
+    }
+    if first is None:
+        values = graph.get_state(config).values
+        if values.get("plan"):
+            ctx.plan = Plan.model_validate(values["plan"])
+        if not values:
+            first = {"stage": "start"}
+    try:
+        graph.invoke(first, config)
+    except ModelError as exc:
+        journal.build(exc.user_message, status=BuildStatus.ERROR, message=exc.user_message)
+        return 4
+    except ReplayMiss as exc:
+        journal.build(str(exc), status=BuildStatus.ERROR, message=str(exc))
+        return 1
+    except BaseException as exc:  # a bug or Ctrl-C: leave a resumable, honest record
+        journal.build(None, status=BuildStatus.ERROR, message=f"{type(exc).__name__}: {exc}")
+        raise
+    return None
