@@ -341,3 +341,44 @@ def test_requests_without_the_token_are_refused(workspace: Path, server: Server)
     assert out.code == 4 and "401" in out.err and "token" in out.err, out.err
     missing = run_charter("build", "--remote", server.url, cwd=workspace, env={})
     assert missing.code == 2 and "CHARTER_REMOTE_TOKEN" in missing.err
+
+
+async def test_the_tui_builds_on_the_server_that_build_remote_names(
+    workspace: Path, server: Server
+) -> None:
+    """With `[build] remote` set, Build HEAD in the TUI's Builds pane runs on the server: the
+    server's model answers, the artefacts come back, and the pane lists the finished build."""
+    from charter.app.tui.widgets.builds import BuildsPane
+    from tests.tui_support import Notes, main_of, running, settle, wait_for
+
+    settings = workspace / "charter.toml"
+    text = settings.read_text(encoding="utf-8")
+    assert "[build]\n" in text
+    settings.write_text(
+        text.replace("[build]\n", f'[build]\nremote = "{server.url}"\n', 1), encoding="utf-8"
+    )
+    sha = commit_spec(workspace, SPEC)
+    script = Script(PLAN, coder, fixer)
+    server.dispatch.script = script
+    seen = len(server.fake.requests)
+    notes = Notes()
+    # The scribe's model is the client's own; builds use the server's.
+    async with running(workspace, client_env(CHARTER_MODEL="client-model"), notes) as (app, pilot):
+        main = main_of(app)
+        main.action_focus_pane("builds")
+        await pilot.pause()
+        await pilot.press("B")
+        await wait_for(pilot, lambda: "finished with status" in notes.text(), timeout=100)
+        await settle(pilot, app)
+        assert "Build of HEAD finished with status 0." in notes.text(), notes.text()
+        (build,) = main.query_one(BuildsPane).builds.values()
+        assert build.status == "done" and build.rev == sha
+        assert sorted(t.id for t in build.tasks) == ["T1", "T2", "T3"]
+    # The server's builder asked the model (the client's key never travelled), and the
+    # workspace it built came back into .charter/builds/<id>/.
+    sent = server.fake.requests[seen:]
+    assert sent and script.count("coder") == 3
+    assert all(CLIENT_KEY not in json.dumps(r.headers) for r in sent)
+    (bdir,) = builds(workspace)
+    assert (bdir / "remote.json").is_file()
+    assert (bdir / "workspace" / "t3.txt").read_text() == "good\n"

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -231,20 +233,22 @@ class GitRepo:
         return fields[0].decode(), _tree_of(body)
 
     def _loose_head(self) -> tuple[str, str] | None:
-        """HEAD and its tree from the ref files and a loose commit object; None if not there."""
-        import git
-        from gitdb import LooseObjectDB
-        from gitdb.exc import ODBError
-        from gitdb.util import hex_to_bin
+        """HEAD and its tree from the ref files and a loose commit object; None if not there.
 
-        try:
-            sha = git.SymbolicReference.dereference_recursive(self.repo, "HEAD")
-            stream = LooseObjectDB(str(self.common_dir / "objects")).stream(hex_to_bin(sha))
-            if stream.type != b"commit":
-                return None
-            tree = _tree_of(stream.read())
-        except (ValueError, TypeError, OSError, ODBError):
+        Read with the standard library: importing GitPython for this costs more than the git
+        process it saves. Anything unusual (packed refs, a packed object) answers None, and the
+        caller asks git."""
+        sha = _loose_ref(self.git_dir, self.common_dir)
+        if sha is None:
             return None
+        try:
+            raw = zlib.decompress((self.common_dir / "objects" / sha[:2] / sha[2:]).read_bytes())
+        except (OSError, zlib.error):
+            return None
+        header, _, body = raw.partition(b"\0")
+        if not header.startswith(b"commit "):
+            return None
+        tree = _tree_of(body)
         return (sha, tree) if tree else None
 
     def check_writable_state(self) -> None:
@@ -317,6 +321,26 @@ class GitRepo:
             return len(os.listdir(self.common_dir / "objects" / GC_SAMPLE_DIR))
         except OSError:
             return 0
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _loose_ref(git_dir: Path, common_dir: Path, name: str = "HEAD") -> str | None:
+    """The object ID `name` resolves to through loose ref files (symbolic refs followed), or
+    None when a ref is packed, missing or malformed."""
+    for _ in range(5):  # git itself gives up on deeper symbolic-ref chains
+        text = None
+        for base in (git_dir, common_dir):  # per-worktree refs first, then shared ones
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                text = (base / name).read_text(encoding="utf-8").strip()
+                break
+        if text is None:
+            return None
+        if not text.startswith("ref: "):
+            return text if _OBJECT_ID.fullmatch(text) else None
+        name = text.removeprefix("ref: ").strip()
+    return None
 
 
 def _tree_of(commit: bytes) -> str | None:
