@@ -140,8 +140,9 @@ PROPOSAL = proposal(
 """The scribe's proposal most review tests answer: one explicit item, one inferred."""
 
 
-async def settle(pilot: Pilot[None], app: CharterApp, timeout: float = 20.0) -> None:
-    """Wait until no scribe turn or review is running and the screen has caught up."""
+async def settle(pilot: Pilot[None], app: CharterApp, timeout: float = 60.0) -> None:
+    """Wait until no scribe turn or review is running and the screen has caught up (a turn under
+    the full suite's load, beside a LangGraph server and PostgreSQL starting, can take seconds)."""
     await app.wait_ready()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
