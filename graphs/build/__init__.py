@@ -18,15 +18,15 @@ if TYPE_CHECKING:
 
 # Public name -> module that defines it.
 _EXPORTS: dict[str, str] = {
-    "BuildBusyError": "charter.graphs.build.run",
+    "BuildBusyError": "charter.graphs.build.request",
     "BuildDir": "charter.graphs.build.records",
     "BuildEvent": "charter.graphs.build.journal",
-    "BuildInputError": "charter.graphs.build.run",
+    "BuildInputError": "charter.graphs.build.request",
     "BuildOptions": "charter.graphs.build.records",
-    "BuildOutcome": "charter.graphs.build.run",
+    "BuildOutcome": "charter.graphs.build.request",
     "BuildQuestion": "charter.graphs.build.records",
     "BuildRecord": "charter.graphs.build.records",
-    "BuildRequest": "charter.graphs.build.run",
+    "BuildRequest": "charter.graphs.build.request",
     "BuildStatus": "charter.graphs.build.records",
     "BuildDiff": "charter.graphs.build.export",
     "CacheMiss": "charter.graphs.build.cache",
@@ -40,7 +40,7 @@ _EXPORTS: dict[str, str] = {
     "read_examples": "charter.graphs.build.examples",
     "requirement_verdicts": "charter.graphs.build.verdicts",
     "ExportError": "charter.graphs.build.export",
-    "NothingToResume": "charter.graphs.build.run",
+    "NothingToResume": "charter.graphs.build.request",
     "JailPolicy": "charter.graphs.build.jail",
     "Limits": "charter.graphs.build.jail",
     "Outcome": "charter.graphs.build.sandbox",

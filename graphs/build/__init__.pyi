@@ -75,14 +75,14 @@ from charter.graphs.build.remote import (
     resume_remote_build,
     run_remote_build,
 )
-from charter.graphs.build.run import (
+from charter.graphs.build.request import (
     BuildBusyError,
     BuildInputError,
     BuildOutcome,
     BuildRequest,
     NothingToResume,
-    run_build,
 )
+from charter.graphs.build.run import run_build
 from charter.graphs.build.sandbox import (
     Outcome,
     run_jailed,

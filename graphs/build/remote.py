@@ -34,7 +34,7 @@ from charter.graphs.build.remote_wire import (
     RemoteSettings,
     unpack_artefacts,
 )
-from charter.graphs.build.run import (
+from charter.graphs.build.request import (
     EXIT_BY_STATUS,
     BuildInputError,
     BuildOutcome,

@@ -11,23 +11,19 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from charter.agents import BUILDER_ROLES, BuilderModels, ModelError, ModelSettings, Plan
+from charter.agents import BUILDER_ROLES, BuilderModels, ModelError, Plan
 from charter.graphs.build.cache import CacheMode, ResponseCache
 from charter.graphs.build.carryover import BASE_FILE, choose_base, load_base, save_base
 from charter.graphs.build.checkpoint import (
     CheckpointerError,
-    CheckpointStore,
     check_available,
     open_checkpointer,
 )
 from charter.graphs.build.context import BuildContext, ReplayMiss
 from charter.graphs.build.graph import RECURSION_LIMIT, build_graph
-from charter.graphs.build.jail import JailPolicy
 from charter.graphs.build.journal import EventSink, Journal
 from charter.graphs.build.plan import PlanLoadError
 from charter.graphs.build.records import (
@@ -44,77 +40,17 @@ from charter.graphs.build.records import (
     read_record,
 )
 from charter.graphs.build.report import write_reports
+from charter.graphs.build.request import (
+    EXIT_BY_STATUS,
+    BuildBusyError,
+    BuildInputError,
+    BuildOutcome,
+    BuildRequest,
+    NothingToResume,
+)
 from charter.graphs.build.source import SourceError, read_spec
 from charter.graphs.build.specview import SpecView
 from charter.graphs.build.workrepo import WorkRepo, same_tree
-
-
-class BuildInputError(ValueError):
-    """Bad input: unknown revision, unknown build, unreadable plan file (exit code 2)."""
-
-
-class NothingToResume(BuildInputError):
-    """The build already finished; there is nothing to resume (exit code 1)."""
-
-
-class BuildBusyError(RuntimeError):
-    """The build is being run by another process right now (exit code 3)."""
-
-
-@dataclass
-class BuildRequest:
-    """Everything a build needs, passed in by the caller (the app owns config and paths)."""
-
-    root: Path
-    spec_dir: Path
-    builds_dir: Path
-    cache_dir: Path
-    model: ModelSettings = field(default_factory=ModelSettings)
-    concurrency: int = 4
-    max_fix_attempts: int = 3
-    verify_timeout: float = 300.0
-    rev: str = "HEAD"
-    plan_file: Path | None = None
-    plan_only: bool = False
-    replay: str | None = None
-    resume: str | None = None
-    force: bool = False
-    fresh: bool = False
-    replan: bool = False  # ask for a whole new plan instead of carrying the previous one over
-    env: Mapping[str, str] | None = None
-    # How verify commands run (charter.toml's [build]); None runs no command at all.
-    jail: JailPolicy | None = None
-    # Audit ERRORs the caller found for this revision and the user chose to build past.
-    forced_audit: Sequence[str] = ()
-    # A remote build (graphs/build/server.py): the build ID its client chose, and the committed
-    # spec snapshot it sent as (commit, files), read instead of a git tree.
-    build_id: str | None = None
-    snapshot: tuple[str, dict[str, bytes]] | None = None
-    # Where new builds checkpoint (None: SQLite in the build directory); a resume uses the
-    # store its build started on.
-    checkpointer: CheckpointStore | None = None
-
-
-@dataclass
-class BuildOutcome:
-    """How a build ended."""
-
-    build_id: str
-    path: Path
-    status: BuildStatus
-    exit_code: int
-    message: str | None
-    record: BuildRecord
-
-
-EXIT_BY_STATUS = {
-    BuildStatus.DONE: 0,
-    BuildStatus.PLANNED: 0,
-    BuildStatus.FAILED: 1,
-    BuildStatus.QUESTION: 1,
-    BuildStatus.INVALID: 1,
-    BuildStatus.PLAN_ERRORS: 1,
-}
 
 
 def run_build(request: BuildRequest, on_event: EventSink | None = None) -> BuildOutcome:

@@ -1,7 +1,7 @@
 """Git for the spec: the one place Charter runs git on the user's repository (`repo`), sets one up
 and asks where it stands (`probe`), writes spec commits (`message`, `commit`, `journal`, `hooks`,
 `merge`), writes a build's tree to a new branch (`export`) and reads the spec history back
-(`log`). Other packages use `charter.specs`' surface.
+(`log`, `tree`). Other packages use `charter.specs`' surface.
 
 Names resolve lazily (PEP 562), so reading HEAD (`charter status`) loads neither the commit
 machinery nor the requirement index; `__init__.pyi` gives each name its type.
@@ -32,16 +32,17 @@ _EXPORTS: dict[str, str] = {
             "CommitDetail",
             "CommitInfo",
             "HeadInfo",
-            "SpecTree",
             "recent_commits",
             "repo_head",
             "requirement_history",
             "show_commit",
-            "spec_files_at",
             "spec_log",
-            "spec_tree_at",
         ),
         "charter.specs.git.log",
+    ),
+    **dict.fromkeys(
+        ("SpecTree", "spec_files_at", "spec_tree_at"),
+        "charter.specs.git.tree",
     ),
     "merge_text": "charter.specs.git.merge",
     **dict.fromkeys(

@@ -30,14 +30,11 @@ from charter.specs.git.log import (
     CommitDetail,
     CommitInfo,
     HeadInfo,
-    SpecTree,
     recent_commits,
     repo_head,
     requirement_history,
     show_commit,
-    spec_files_at,
     spec_log,
-    spec_tree_at,
 )
 from charter.specs.git.merge import (
     merge_text,
@@ -66,6 +63,11 @@ from charter.specs.git.repo import (
 from charter.specs.git.reqindex import (
     IndexStats,
     RequirementIndex,
+)
+from charter.specs.git.tree import (
+    SpecTree,
+    spec_files_at,
+    spec_tree_at,
 )
 
 __all__ = [

@@ -95,7 +95,7 @@ class RequirementIndex:
     def _update(self, repo: GitRepo, rebuild: bool) -> IndexStats:
         """Bring the index to HEAD: incrementally when possible, else from scratch."""
         spec = _dir_spec(repo, self.spec_dir)
-        head = _head(repo)
+        head, _tree = repo.head_and_tree()  # the ref files where it can, else one git process
         with _WRITE:
             tip, top = self._state(spec)
             if not rebuild and tip == head:
@@ -147,13 +147,3 @@ class RequirementIndex:
         except NotFoundError:
             return None, 0
         return row["tip"], row["top"]
-
-
-def _head(repo: GitRepo) -> str | None:
-    """HEAD's commit, read from the ref files (no git process); git itself when that fails."""
-    import git
-
-    try:
-        return str(git.SymbolicReference.dereference_recursive(repo.repo, "HEAD"))
-    except (ValueError, TypeError, OSError):  # unborn branch, or a ref store GitPython can't read
-        return repo.head()
